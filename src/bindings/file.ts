@@ -1,0 +1,120 @@
+import { PermgateError, type ErrorPlace } from '../errors.js'
+import type { CompiledPolicy } from '../policy/types.js'
+import { isRecord, placeOf, readYamlFile, type YamlFile } from '../policy/yaml.js'
+import type { Binding, BindingsStore, SubjectEntry, SubjectKind } from './types.js'
+
+const TOP_KEYS = new Set(['deployments', 'subjects', 'groups'])
+const SUBJECT_KEYS = new Set(['kind', 'bindings', 'apiKeySha256'])
+const BINDING_KEYS = new Set(['role', 'workspace', 'deployment'])
+const KINDS: readonly SubjectKind[] = ['user', 'serviceAccount']
+const SHA256_HEX = /^[0-9a-f]{64}$/
+
+/** The embedded default store: a YAML file of deployments, subjects and groups, held in memory. */
+export class FileBindingsStore implements BindingsStore {
+  readonly version: number
+  readonly deployments: ReadonlyMap<string, string>
+  private readonly subjects: ReadonlyMap<string, SubjectEntry>
+  private readonly groups: ReadonlyMap<string, readonly Binding[]>
+
+  constructor(
+    deployments: ReadonlyMap<string, string>,
+    subjects: ReadonlyMap<string, SubjectEntry>,
+    groups: ReadonlyMap<string, readonly Binding[]>,
+    version = 1,
+  ) {
+    this.deployments = deployments
+    this.subjects = subjects
+    this.groups = groups
+    this.version = version
+  }
+
+  subject(id: string): SubjectEntry | undefined {
+    return this.subjects.get(id)
+  }
+
+  group(name: string): readonly Binding[] | undefined {
+    return this.groups.get(name)
+  }
+
+  subjectIds(): IterableIterator<string> {
+    return this.subjects.keys()
+  }
+}
+
+/** Loads and validates a bindings file against a policy (every role must exist). */
+export function loadBindingsFile(file: string, policy: CompiledPolicy): FileBindingsStore {
+  const y = readYamlFile(file, 'PERMGATE_ERR_BINDINGS_NOT_FOUND')
+  const v = y.value ?? {}
+  const fail = (msg: string, at: (string | number)[]): never => {
+    throw new PermgateError('PERMGATE_ERR_BINDINGS_SHAPE', msg, placeOf(y, at))
+  }
+  if (!isRecord(v)) fail('a bindings file must be a map with deployments, subjects, groups', [])
+  const top = v as Record<string, unknown>
+  for (const k of Object.keys(top)) if (!TOP_KEYS.has(k)) fail(`unknown key "${k}" (known: ${[...TOP_KEYS].join(', ')})`, [k])
+
+  const deployments = new Map<string, string>()
+  for (const [d, w] of Object.entries(recordAt(top.deployments, ['deployments'], fail))) {
+    if (typeof w !== 'string' && typeof w !== 'number') fail(`deployment ${d} must map to its workspace id`, ['deployments', d])
+    deployments.set(d, String(w))
+  }
+
+  const subjects = new Map<string, SubjectEntry>()
+  for (const [id, s] of Object.entries(recordAt(top.subjects, ['subjects'], fail))) {
+    const at = ['subjects', id]
+    const entry = recordAt(s ?? {}, at, fail)
+    for (const k of Object.keys(entry)) if (!SUBJECT_KEYS.has(k)) fail(`subject ${id}: unknown key "${k}"`, [...at, k])
+    const kind = (entry.kind ?? 'user') as SubjectKind
+    if (!KINDS.includes(kind)) fail(`subject ${id}: kind must be one of ${KINDS.join(', ')}`, [...at, 'kind'])
+    const hash = entry.apiKeySha256
+    if (hash !== undefined && (typeof hash !== 'string' || !SHA256_HEX.test(hash))) {
+      fail(`subject ${id}: apiKeySha256 must be 64 lowercase hex digits (the SHA-256 of the key, never the key)`, [...at, 'apiKeySha256'])
+    }
+    const bindings = readBindings(y, entry.bindings, [...at, 'bindings'], policy)
+    subjects.set(id, hash === undefined ? { kind, bindings } : { kind, bindings, apiKeySha256: hash as string })
+  }
+
+  const groups = new Map<string, readonly Binding[]>()
+  for (const [name, g] of Object.entries(recordAt(top.groups, ['groups'], fail))) {
+    const entry = recordAt(g ?? {}, ['groups', name], fail)
+    groups.set(name, readBindings(y, entry.bindings, ['groups', name, 'bindings'], policy))
+  }
+  return new FileBindingsStore(deployments, subjects, groups)
+}
+
+function readBindings(y: YamlFile, v: unknown, at: (string | number)[], policy: CompiledPolicy): Binding[] {
+  if (v === undefined || v === null) return []
+  const place = (i: number, k?: string): ErrorPlace => placeOf(y, k === undefined ? [...at, i] : [...at, i, k])
+  if (!Array.isArray(v)) throw new PermgateError('PERMGATE_ERR_BINDINGS_SHAPE', 'bindings must be a list', placeOf(y, at))
+  return v.map((b, i) => {
+    if (!isRecord(b)) throw new PermgateError('PERMGATE_ERR_BINDINGS_SHAPE', 'a binding is { role, workspace? | deployment? }', place(i))
+    for (const k of Object.keys(b)) {
+      if (!BINDING_KEYS.has(k)) throw new PermgateError('PERMGATE_ERR_BINDINGS_SHAPE', `unknown key "${k}" in binding`, place(i, k))
+    }
+    if (typeof b.role !== 'string' || !policy.roles.has(b.role)) {
+      throw new PermgateError(
+        'PERMGATE_ERR_BINDINGS_UNKNOWN_ROLE',
+        `unknown role ${JSON.stringify(b.role)} (policy ${policy.name} has ${[...policy.roles.keys()].join(', ')})`,
+        place(i, 'role'),
+      )
+    }
+    if (b.workspace !== undefined && b.deployment !== undefined) {
+      throw new PermgateError('PERMGATE_ERR_BINDINGS_SHAPE', 'a binding names a workspace or a deployment, not both', place(i))
+    }
+    const id = (k: 'workspace' | 'deployment'): string => {
+      const x = b[k]
+      if ((typeof x !== 'string' || x === '') && typeof x !== 'number') {
+        throw new PermgateError('PERMGATE_ERR_BINDINGS_SHAPE', `${k} must be an id`, place(i, k))
+      }
+      return String(x)
+    }
+    if (b.workspace !== undefined) return { role: b.role, workspace: id('workspace') }
+    if (b.deployment !== undefined) return { role: b.role, deployment: id('deployment') }
+    return { role: b.role }
+  })
+}
+
+function recordAt(v: unknown, at: (string | number)[], fail: (msg: string, at: (string | number)[]) => never): Record<string, unknown> {
+  if (v === undefined || v === null) return {}
+  if (!isRecord(v)) return fail(`${at.join('.')} must be a map`, at)
+  return v
+}

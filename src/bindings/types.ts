@@ -1,0 +1,35 @@
+/** One role binding: system-wide when it names neither a workspace nor a deployment. */
+export interface Binding {
+  readonly role: string
+  readonly workspace?: string
+  readonly deployment?: string
+}
+
+export type SubjectKind = 'user' | 'serviceAccount'
+
+export interface SubjectEntry {
+  readonly kind: SubjectKind
+  readonly bindings: readonly Binding[]
+  /** Hex SHA-256 of the service account's API key; the key itself is never stored. */
+  readonly apiKeySha256?: string
+}
+
+/** Where role bindings come from. Reads are synchronous: the file store is in memory. */
+export interface BindingsStore {
+  /** Bumped on every change, so caches of compiled principals can tell they are stale. */
+  readonly version: number
+  /** deployment id -> its workspace id (for workspace -> deployment cascades). */
+  readonly deployments: ReadonlyMap<string, string>
+  subject(id: string): SubjectEntry | undefined
+  group(name: string): readonly Binding[] | undefined
+}
+
+/** Who is asking. `anonymous` presented no credential. */
+export interface Principal {
+  readonly kind: 'anonymous' | SubjectKind
+  readonly id: string | null
+  /** Groups (teams) from the token or the caller; each adds the group's bindings. */
+  readonly groups: readonly string[]
+}
+
+export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', id: null, groups: Object.freeze([]) as readonly string[] })

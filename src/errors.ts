@@ -1,0 +1,86 @@
+/**
+ * The one registry of permgate's coded errors.
+ *
+ * Code matches on `.code`, never on the message. Each entry carries the HTTP status the
+ * proxy answers with when the error reaches a client (`undefined` for errors that only
+ * happen while loading configuration or policies).
+ */
+export const ERRORS = {
+  // --- policy loading and validation --------------------------------------------------
+  PERMGATE_ERR_POLICY_NOT_FOUND: { code: 'PERMGATE_ERR_POLICY_NOT_FOUND', status: undefined },
+  PERMGATE_ERR_POLICY_YAML: { code: 'PERMGATE_ERR_POLICY_YAML', status: undefined },
+  PERMGATE_ERR_POLICY_SHAPE: { code: 'PERMGATE_ERR_POLICY_SHAPE', status: undefined },
+  PERMGATE_ERR_POLICY_PERMISSION_NAME: { code: 'PERMGATE_ERR_POLICY_PERMISSION_NAME', status: undefined },
+  PERMGATE_ERR_POLICY_UNKNOWN_PERMISSION: { code: 'PERMGATE_ERR_POLICY_UNKNOWN_PERMISSION', status: undefined },
+  PERMGATE_ERR_POLICY_UNKNOWN_ROLE: { code: 'PERMGATE_ERR_POLICY_UNKNOWN_ROLE', status: undefined },
+  PERMGATE_ERR_POLICY_INHERITANCE_CYCLE: { code: 'PERMGATE_ERR_POLICY_INHERITANCE_CYCLE', status: undefined },
+  PERMGATE_ERR_POLICY_DUPLICATE_ROLE: { code: 'PERMGATE_ERR_POLICY_DUPLICATE_ROLE', status: undefined },
+  PERMGATE_ERR_POLICY_DUPLICATE_RULE: { code: 'PERMGATE_ERR_POLICY_DUPLICATE_RULE', status: undefined },
+  PERMGATE_ERR_POLICY_RULE: { code: 'PERMGATE_ERR_POLICY_RULE', status: undefined },
+  PERMGATE_ERR_POLICY_SCHEMA: { code: 'PERMGATE_ERR_POLICY_SCHEMA', status: undefined },
+  PERMGATE_ERR_POLICY_UNMAPPED_FIELD: { code: 'PERMGATE_ERR_POLICY_UNMAPPED_FIELD', status: undefined },
+  // --- bindings ------------------------------------------------------------------------
+  PERMGATE_ERR_BINDINGS_NOT_FOUND: { code: 'PERMGATE_ERR_BINDINGS_NOT_FOUND', status: undefined },
+  PERMGATE_ERR_BINDINGS_SHAPE: { code: 'PERMGATE_ERR_BINDINGS_SHAPE', status: undefined },
+  PERMGATE_ERR_BINDINGS_UNKNOWN_ROLE: { code: 'PERMGATE_ERR_BINDINGS_UNKNOWN_ROLE', status: undefined },
+  // --- GraphQL request and operation extraction ---------------------------------------
+  PERMGATE_ERR_REQUEST_SHAPE: { code: 'PERMGATE_ERR_REQUEST_SHAPE', status: 400 },
+  PERMGATE_ERR_GRAPHQL_SYNTAX: { code: 'PERMGATE_ERR_GRAPHQL_SYNTAX', status: 400 },
+  PERMGATE_ERR_GRAPHQL_TOO_MANY_TOKENS: { code: 'PERMGATE_ERR_GRAPHQL_TOO_MANY_TOKENS', status: 400 },
+  PERMGATE_ERR_GRAPHQL_TOO_DEEP: { code: 'PERMGATE_ERR_GRAPHQL_TOO_DEEP', status: 400 },
+  PERMGATE_ERR_GRAPHQL_TOO_MANY_ALIASES: { code: 'PERMGATE_ERR_GRAPHQL_TOO_MANY_ALIASES', status: 400 },
+  PERMGATE_ERR_GRAPHQL_TOO_MANY_ROOT_FIELDS: { code: 'PERMGATE_ERR_GRAPHQL_TOO_MANY_ROOT_FIELDS', status: 400 },
+  PERMGATE_ERR_GRAPHQL_NO_OPERATION: { code: 'PERMGATE_ERR_GRAPHQL_NO_OPERATION', status: 400 },
+  PERMGATE_ERR_GRAPHQL_OPERATION_NAME_REQUIRED: { code: 'PERMGATE_ERR_GRAPHQL_OPERATION_NAME_REQUIRED', status: 400 },
+  PERMGATE_ERR_GRAPHQL_UNKNOWN_OPERATION: { code: 'PERMGATE_ERR_GRAPHQL_UNKNOWN_OPERATION', status: 400 },
+  PERMGATE_ERR_GRAPHQL_UNKNOWN_FRAGMENT: { code: 'PERMGATE_ERR_GRAPHQL_UNKNOWN_FRAGMENT', status: 400 },
+  PERMGATE_ERR_GRAPHQL_FRAGMENT_CYCLE: { code: 'PERMGATE_ERR_GRAPHQL_FRAGMENT_CYCLE', status: 400 },
+  PERMGATE_ERR_GRAPHQL_FRAGMENT_TYPE: { code: 'PERMGATE_ERR_GRAPHQL_FRAGMENT_TYPE', status: 400 },
+  PERMGATE_ERR_GRAPHQL_UNDECLARED_VARIABLE: { code: 'PERMGATE_ERR_GRAPHQL_UNDECLARED_VARIABLE', status: 400 },
+  PERMGATE_ERR_GRAPHQL_VARIABLES: { code: 'PERMGATE_ERR_GRAPHQL_VARIABLES', status: 400 },
+  PERMGATE_ERR_GRAPHQL_NOT_EXECUTABLE: { code: 'PERMGATE_ERR_GRAPHQL_NOT_EXECUTABLE', status: 400 },
+  PERMGATE_ERR_GRAPHQL_DUPLICATE_NAME: { code: 'PERMGATE_ERR_GRAPHQL_DUPLICATE_NAME', status: 400 },
+  // --- CLI -----------------------------------------------------------------------------
+  PERMGATE_ERR_CLI_USAGE: { code: 'PERMGATE_ERR_CLI_USAGE', status: undefined },
+} as const satisfies Record<string, { code: string; status: number | undefined }>
+
+export type ErrorCode = keyof typeof ERRORS
+
+/** Where in a file an error was found. */
+export interface ErrorPlace {
+  file?: string
+  line?: number
+  /** A path inside the document, e.g. `roles.SYSTEM_EDITOR.permissions`. */
+  path?: string
+}
+
+export class PermgateError extends Error {
+  readonly code: ErrorCode
+  readonly status: number | undefined
+  readonly place: ErrorPlace | undefined
+
+  constructor(code: ErrorCode, message: string, place?: ErrorPlace) {
+    super(place ? `${formatPlace(place)}: ${message}` : message)
+    this.name = 'PermgateError'
+    this.code = code
+    this.status = ERRORS[code].status
+    this.place = place
+  }
+}
+
+export function formatPlace(place: ErrorPlace): string {
+  let s = place.file ?? '<input>'
+  if (place.line !== undefined) s += `:${place.line}`
+  if (place.path !== undefined) s += ` (${place.path})`
+  return s
+}
+
+export function isPermgateError(e: unknown): e is PermgateError {
+  return e instanceof PermgateError
+}
+
+/** A problem that does not stop a policy from loading, reported by `permgate check`. */
+export interface Warning {
+  code: string
+  message: string
+}

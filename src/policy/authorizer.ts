@@ -1,0 +1,66 @@
+import { LRUCache } from 'lru-cache'
+import type { BindingsStore, Principal } from '../bindings/types.js'
+import type { ExtractedOperation } from '../operation/types.js'
+import { decide, type Decision } from './decide.js'
+import { compilePrincipal, type PrincipalMasks } from './principal.js'
+import type { CompiledPolicy } from './types.js'
+
+/** Compiled principals kept in memory. @default 10_000 entries */
+export const DEFAULT_PRINCIPAL_CACHE_SIZE = 10_000
+
+export interface AuthorizerOptions {
+  /** @default DEFAULT_PRINCIPAL_CACHE_SIZE */
+  principalCacheSize?: number
+}
+
+/**
+ * A compiled policy and a bindings store, with a cache of compiled principals. A new policy or
+ * store is a new Authorizer (swapped in whole), so a cache never mixes versions.
+ */
+export class Authorizer {
+  readonly policy: CompiledPolicy
+  readonly store: BindingsStore
+  private readonly cache: LRUCache<string, PrincipalMasks>
+  private readonly counters = { hits: 0, misses: 0, evictions: 0 }
+  private storeVersion: number
+
+  constructor(policy: CompiledPolicy, store: BindingsStore, opts: AuthorizerOptions = {}) {
+    this.policy = policy
+    this.store = store
+    this.storeVersion = store.version
+    this.cache = new LRUCache({
+      max: opts.principalCacheSize ?? DEFAULT_PRINCIPAL_CACHE_SIZE,
+      dispose: (_v, _k, reason) => {
+        if (reason === 'evict') this.counters.evictions++
+      },
+    })
+  }
+
+  /** The principal's effective masks, computed on first use and cached. */
+  masks(principal: Principal): PrincipalMasks {
+    if (this.store.version !== this.storeVersion) {
+      this.cache.clear()
+      this.storeVersion = this.store.version
+    }
+    // \u0000 cannot occur in ids or group names that reach here from JSON or YAML keys unnoticed,
+    // and the kind is part of the key so a user and a service account never share an entry.
+    const key = `${principal.kind}\u0000${principal.id ?? ''}\u0000${principal.groups.join('\u0000')}`
+    let m = this.cache.get(key)
+    if (m) {
+      this.counters.hits++
+      return m
+    }
+    this.counters.misses++
+    m = compilePrincipal(this.policy, this.store, principal)
+    this.cache.set(key, m)
+    return m
+  }
+
+  decide(principal: Principal, op: ExtractedOperation, variables: Readonly<Record<string, unknown>> | undefined): Decision {
+    return decide(this.policy, this.masks(principal), op, variables)
+  }
+
+  stats(): { hits: number; misses: number; evictions: number; size: number } {
+    return { ...this.counters, size: this.cache.size }
+  }
+}

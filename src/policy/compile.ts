@@ -1,0 +1,155 @@
+import { PermgateError, type Warning } from '../errors.js'
+import { maskOf, wordsFor } from './bits.js'
+import { scopeOf, validatePermissionName } from './permissions.js'
+import type { CompiledPolicy, CompiledRole, CompiledRule, PolicySource, RoleDef } from './types.js'
+
+/**
+ * Validates a policy and compiles it: permission -> bit, role -> bitset with inheritance and
+ * overrides applied, rule -> required mask. Everything a decision needs is prepared here.
+ */
+export function compilePolicy(src: PolicySource): CompiledPolicy {
+  const warnings: Warning[] = []
+  const known = new Set([...src.basePermissions, ...src.declaredPermissions])
+  for (const p of src.declaredPermissions) validatePermissionName(p, src.scopes, src.legacyPermissions, src.manifestPlace)
+
+  for (const role of src.roles.values()) {
+    for (const p of role.permissions.keys()) {
+      const place = role.placeOfPermission(p)
+      validatePermissionName(p, src.scopes, src.legacyPermissions, place)
+      if (!known.has(p)) {
+        throw new PermgateError(
+          'PERMGATE_ERR_POLICY_UNKNOWN_PERMISSION',
+          `role ${role.id} names unknown permission "${p}": no base role grants it; ` +
+            `declare it under permissions.declared in policy.yaml if it is new`,
+          place,
+        )
+      }
+    }
+  }
+
+  const permissions = [...known].sort()
+  const bitOf = new Map(permissions.map((p, i) => [p, i]))
+  const words = wordsFor(permissions.length)
+  const effective = resolveInheritance(src.roles)
+
+  const roles = new Map<string, CompiledRole>()
+  for (const [id, def] of src.roles) {
+    const perms = [...(effective.get(id) as Set<string>)].sort()
+    roles.set(id, {
+      id,
+      name: def.name,
+      mask: maskOf(words, perms.map((p) => bitOf.get(p) as number)),
+      permissions: perms,
+      direct: new Set([...def.permissions].filter(([, g]) => g).map(([p]) => p)),
+      inherits: def.inherits,
+      overriddenBy: def.overriddenBy,
+    })
+  }
+
+  for (const r of src.syntheticRoles) {
+    if (!roles.has(r)) throw new PermgateError('PERMGATE_ERR_POLICY_UNKNOWN_ROLE', `syntheticRoles names unknown role ${r}`, src.manifestPlace)
+  }
+  const cascade = new Map<string, string>()
+  for (const c of src.cascades) {
+    for (const [from, to] of c.roles) {
+      for (const r of [from, to]) {
+        if (!roles.has(r)) throw new PermgateError('PERMGATE_ERR_POLICY_UNKNOWN_ROLE', `cascade names unknown role ${r}`, c.place)
+      }
+      cascade.set(from, to)
+    }
+  }
+
+  const granted = new Set<string>()
+  for (const r of roles.values()) for (const p of r.permissions) granted.add(p)
+  const rules = new Map<string, CompiledRule>()
+  const rulesByType = { Query: new Map<string, CompiledRule>(), Mutation: new Map<string, CompiledRule>(), Subscription: new Map<string, CompiledRule>() }
+  const placeOfRule = new Map<string, string>()
+  for (const def of src.rules) {
+    const key = `${def.type}.${def.field}`
+    const where = `${def.place.file ?? ''}:${def.place.line ?? '?'}`
+    if (rules.has(key)) {
+      throw new PermgateError('PERMGATE_ERR_POLICY_DUPLICATE_RULE', `a second rule for ${key} (the first is at ${placeOfRule.get(key)})`, def.place)
+    }
+    placeOfRule.set(key, where)
+    for (const p of def.permissions) {
+      validatePermissionName(p, src.scopes, src.legacyPermissions, def.place)
+      if (!known.has(p)) {
+        throw new PermgateError('PERMGATE_ERR_POLICY_UNKNOWN_PERMISSION', `rule ${key} requires unknown permission "${p}"`, def.place)
+      }
+      if (!granted.has(p)) {
+        warnings.push({
+          code: 'PERMGATE_WARN_PERMISSION_UNGRANTED',
+          message: `${where}: rule ${key} requires ${p}, which no role grants`,
+        })
+      }
+    }
+    const scoped = def.permissions.some((p) => scopeOf(p) !== 'system')
+    if (scoped && def.scope.length === 0) {
+      warnings.push({
+        code: 'PERMGATE_WARN_RULE_WITHOUT_SCOPE',
+        message: `${where}: rule ${key} requires a scoped permission but names no scope argument; that permission can never pass`,
+      })
+    }
+    const compiled: CompiledRule = {
+      key,
+      type: def.type,
+      field: def.field,
+      access: def.access,
+      op: def.op,
+      permissions: def.permissions,
+      required: maskOf(words, def.permissions.map((p) => bitOf.get(p) as number)),
+      scoped,
+      scope: def.scope,
+    }
+    rules.set(key, compiled)
+    rulesByType[def.type].set(def.field, compiled)
+  }
+
+  return {
+    name: src.name,
+    revision: src.revision,
+    words,
+    permissions,
+    bitOf,
+    systemScope: 'system',
+    systemBits: maskOf(words, permissions.flatMap((p, i) => (scopeOf(p) === 'system' ? [i] : []))),
+    roles,
+    syntheticRoles: src.syntheticRoles,
+    cascade,
+    rules,
+    rulesByType,
+    introspection: src.introspection,
+    warnings,
+    source: src,
+  }
+}
+
+/** effective(R) = union of effective(inherited) and R's grants, minus R's revocations. */
+function resolveInheritance(defs: ReadonlyMap<string, RoleDef>): Map<string, Set<string>> {
+  const done = new Map<string, Set<string>>()
+  const visiting: string[] = []
+  const visit = (id: string, from: RoleDef | undefined): Set<string> => {
+    const cached = done.get(id)
+    if (cached) return cached
+    const def = defs.get(id)
+    if (!def) {
+      throw new PermgateError('PERMGATE_ERR_POLICY_UNKNOWN_ROLE', `role ${from?.id ?? '?'} inherits unknown role ${id}`, from?.place ?? {})
+    }
+    const at = visiting.indexOf(id)
+    if (at >= 0) {
+      throw new PermgateError('PERMGATE_ERR_POLICY_INHERITANCE_CYCLE', `inheritance cycle: ${[...visiting.slice(at), id].join(' -> ')}`, def.place)
+    }
+    visiting.push(id)
+    const set = new Set<string>()
+    for (const parent of def.inherits) for (const p of visit(parent, def)) set.add(p)
+    for (const [p, granted] of def.permissions) {
+      if (granted) set.add(p)
+      else set.delete(p)
+    }
+    visiting.pop()
+    done.set(id, set)
+    return set
+  }
+  for (const id of defs.keys()) visit(id, undefined)
+  return done
+}

@@ -1,0 +1,197 @@
+import { resolveArgPath } from '../operation/args.js'
+import type { ExtractedOperation, OperationType, RootField } from '../operation/types.js'
+import type { PrincipalMasks } from './principal.js'
+import type { CompiledPolicy, CompiledRule, Combinator, EntityKind, Mask } from './types.js'
+
+/** Why a field was allowed. */
+export type AllowReason = 'public' | 'authenticated' | 'permission' | 'typename' | 'introspection'
+/** Why a field was denied. */
+export type DenyReason =
+  | 'unauthenticated' // the field needs a principal and there is none
+  | 'missing_permission' // the principal's roles do not hold what the rule requires
+  | 'no_rule' // unknown root field: denied by default
+  | 'invalid_scope' // the scope argument is not an id (an object, a list, an empty string)
+  | 'introspection_denied'
+export type FieldReason = AllowReason | DenyReason
+
+export interface EntityRef {
+  readonly kind: EntityKind
+  readonly id: string
+}
+
+export interface FieldDecision {
+  readonly type: OperationType
+  readonly field: string
+  readonly alias: string | undefined
+  readonly allowed: boolean
+  readonly reason: FieldReason
+  readonly required: readonly string[]
+  readonly op: Combinator | undefined
+  readonly scope: EntityRef | null
+}
+
+export interface Decision {
+  readonly allowed: boolean
+  /** `allowed`, or the reason of the denial (unauthenticated first: it answers 401). */
+  readonly reason: 'allowed' | DenyReason
+  readonly operationType: OperationType
+  readonly operationName: string | undefined
+  /** The denied fields (empty when allowed). */
+  readonly denied: readonly FieldDecision[]
+}
+
+const NONE: readonly FieldDecision[] = Object.freeze([])
+const ALLOWED_REASONS: ReadonlySet<FieldReason> = new Set<FieldReason>(['public', 'authenticated', 'permission', 'typename', 'introspection'])
+
+/** Scratch for the entity a field's scope resolved to; one per call, never shared across calls. */
+interface Scratch {
+  kind: EntityKind | undefined
+  id: string | undefined
+}
+
+/**
+ * Decides one operation for one principal: allowed only if every root field is allowed.
+ * Synchronous and pure; allocates only to describe a denial.
+ */
+export function decide(
+  policy: CompiledPolicy,
+  pm: PrincipalMasks,
+  op: ExtractedOperation,
+  variables: Readonly<Record<string, unknown>> | undefined,
+): Decision {
+  let denied: FieldDecision[] | undefined
+  let unauthenticated = false
+  const scratch: Scratch = { kind: undefined, id: undefined }
+  for (const f of op.fields) {
+    const reason = decideField(policy, pm, op, f, variables, scratch)
+    if (ALLOWED_REASONS.has(reason)) continue
+    if (reason === 'unauthenticated') unauthenticated = true
+    ;(denied ??= []).push(describe(policy, op.type, f, reason, scratch))
+  }
+  if (!denied) return { allowed: true, reason: 'allowed', operationType: op.type, operationName: op.name, denied: NONE }
+  return {
+    allowed: false,
+    reason: unauthenticated ? 'unauthenticated' : (denied[0] as FieldDecision).reason as DenyReason,
+    operationType: op.type,
+    operationName: op.name,
+    denied,
+  }
+}
+
+/** Every root field with its decision, allowed or not (for `explain` and tests). */
+export function decideFields(
+  policy: CompiledPolicy,
+  pm: PrincipalMasks,
+  op: ExtractedOperation,
+  variables: Readonly<Record<string, unknown>> | undefined,
+): FieldDecision[] {
+  return op.fields.map((f) => {
+    const scratch: Scratch = { kind: undefined, id: undefined }
+    return describe(policy, op.type, f, decideField(policy, pm, op, f, variables, scratch), scratch)
+  })
+}
+
+function describe(policy: CompiledPolicy, type: OperationType, f: RootField, reason: FieldReason, s: Scratch): FieldDecision {
+  const rule = policy.rulesByType[type].get(f.name)
+  return {
+    type,
+    field: f.name,
+    alias: f.alias,
+    allowed: ALLOWED_REASONS.has(reason),
+    reason,
+    required: rule?.permissions ?? [],
+    op: rule?.access === 'permission' ? rule.op : undefined,
+    scope: s.kind !== undefined && s.id !== undefined ? { kind: s.kind, id: s.id } : null,
+  }
+}
+
+function decideField(
+  policy: CompiledPolicy,
+  pm: PrincipalMasks,
+  op: ExtractedOperation,
+  f: RootField,
+  variables: Readonly<Record<string, unknown>> | undefined,
+  s: Scratch,
+): FieldReason {
+  s.kind = undefined
+  s.id = undefined
+  const anonymous = pm.principal.kind === 'anonymous'
+  if (f.name.charCodeAt(0) === 95 /* _ */ && f.name.charCodeAt(1) === 95) {
+    if (f.name === '__typename') return 'typename'
+    if (f.name === '__schema' || f.name === '__type') {
+      const mode = policy.introspection
+      if (mode === 'public') return 'introspection'
+      if (mode === 'denied') return 'introspection_denied'
+      return anonymous ? 'unauthenticated' : 'introspection'
+    }
+  }
+  const rule = policy.rulesByType[op.type].get(f.name)
+  if (rule === undefined) return 'no_rule'
+  if (rule.access === 'public') return 'public'
+  if (anonymous) return 'unauthenticated'
+  if (rule.access === 'authenticated') return 'authenticated'
+
+  let a: Mask | undefined
+  let b: Mask | undefined
+  let g: Mask | undefined
+  if (rule.scoped) {
+    const id = resolveScope(rule, f, variables, op.variableDefaults, s)
+    if (id === INVALID) return 'invalid_scope'
+    if (id !== null) {
+      g = pm.global
+      if (s.kind === 'workspace') {
+        a = pm.workspaces.get(id)
+      } else {
+        a = pm.deployments.get(id)
+        const ws = pm.parentOf.get(id)
+        if (ws !== undefined) b = pm.cascaded.get(ws)
+      }
+    }
+  }
+  return passes(rule, pm.system, a, b, g) ? 'permission' : 'missing_permission'
+}
+
+const INVALID = Symbol('invalid scope')
+
+/**
+ * The first scope argument present names the entity; null and absent arguments are skipped.
+ * Returns the entity id (its kind in `s`), null when none is named, INVALID when the value is
+ * no id: deny on doubt rather than guess.
+ */
+function resolveScope(
+  rule: CompiledRule,
+  f: RootField,
+  variables: Readonly<Record<string, unknown>> | undefined,
+  defaults: Readonly<Record<string, unknown>>,
+  s: Scratch,
+): string | null | typeof INVALID {
+  for (const arg of rule.scope) {
+    const v = resolveArgPath(f, arg.path, variables, defaults)
+    if (v === undefined || v === null) continue
+    let id: string
+    if (typeof v === 'string' && v !== '') id = v
+    else if (typeof v === 'number' && Number.isSafeInteger(v)) id = String(v)
+    else return INVALID
+    s.kind = arg.kind
+    s.id = id
+    return id
+  }
+  return null
+}
+
+/** One pass over the words: system bits from `sys`, scoped bits from the entity masks. */
+function passes(rule: CompiledRule, sys: Mask, a: Mask | undefined, b: Mask | undefined, g: Mask | undefined): boolean {
+  const req = rule.required
+  const and = rule.op === 'AND'
+  for (let i = 0; i < req.length; i++) {
+    const r = req[i] as number
+    if (r === 0) continue
+    const have = (sys[i] as number) | (a ? (a[i] as number) : 0) | (b ? (b[i] as number) : 0) | (g ? (g[i] as number) : 0)
+    if (and) {
+      if ((have & r) >>> 0 !== r) return false
+    } else if ((have & r) !== 0) {
+      return true
+    }
+  }
+  return and
+}
