@@ -40,6 +40,8 @@ export const ERRORS = {
   PERMGATE_ERR_GRAPHQL_VARIABLES: { code: 'PERMGATE_ERR_GRAPHQL_VARIABLES', status: 400 },
   PERMGATE_ERR_GRAPHQL_NOT_EXECUTABLE: { code: 'PERMGATE_ERR_GRAPHQL_NOT_EXECUTABLE', status: 400 },
   PERMGATE_ERR_GRAPHQL_DUPLICATE_NAME: { code: 'PERMGATE_ERR_GRAPHQL_DUPLICATE_NAME', status: 400 },
+  // --- the decision path itself: an error there is a deny ----------------------------
+  PERMGATE_ERR_INTERNAL: { code: 'PERMGATE_ERR_INTERNAL', status: 500 },
   // --- CLI -----------------------------------------------------------------------------
   PERMGATE_ERR_CLI_USAGE: { code: 'PERMGATE_ERR_CLI_USAGE', status: undefined },
 } as const satisfies Record<string, { code: string; status: number | undefined }>
@@ -83,4 +85,5 @@ export function isPermgateError(e: unknown): e is PermgateError {
 export interface Warning {
   code: string
   message: string
+  place?: ErrorPlace
 }

@@ -79,7 +79,8 @@ export function compilePolicy(src: PolicySource): CompiledPolicy {
       if (!granted.has(p)) {
         warnings.push({
           code: 'PERMGATE_WARN_PERMISSION_UNGRANTED',
-          message: `${where}: rule ${key} requires ${p}, which no role grants`,
+          message: `rule ${key} requires ${p}, which no role grants`,
+          place: def.place,
         })
       }
     }
@@ -87,7 +88,8 @@ export function compilePolicy(src: PolicySource): CompiledPolicy {
     if (scoped && def.scope.length === 0) {
       warnings.push({
         code: 'PERMGATE_WARN_RULE_WITHOUT_SCOPE',
-        message: `${where}: rule ${key} requires a scoped permission but names no scope argument; that permission can never pass`,
+        message: `rule ${key} requires a scoped permission but names no scope argument; that permission can never pass`,
+        place: def.place,
       })
     }
     const compiled: CompiledRule = {

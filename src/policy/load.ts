@@ -53,11 +53,11 @@ export function loadPolicy(path: string, opts: LoadOptions = {}): PolicySource {
     throw new PermgateError('PERMGATE_ERR_POLICY_SHAPE', 'permissions takes only legacy and declared lists', placeOf(y, ['permissions']))
   }
 
-  const rolesDoc = readRoles(readYamlFile(join(dir, str('roles')), 'PERMGATE_ERR_POLICY_NOT_FOUND'), true)
+  const rolesDoc = readRoles(readYamlFile(resolve(dir, str('roles')), 'PERMGATE_ERR_POLICY_NOT_FOUND'), true)
   const basePermissions = new Set<string>()
   for (const r of rolesDoc.roles.values()) for (const [p, granted] of r.permissions) if (granted) basePermissions.add(p)
 
-  const manifestOverlays = list(m.overlays, ['overlays']).map((f) => join(dir, f))
+  const manifestOverlays = list(m.overlays, ['overlays']).map((f) => resolve(dir, f))
   const overlays = [...manifestOverlays, ...(opts.overlays ?? []).map((f) => resolve(f))]
   let roles = rolesDoc.roles
   for (const file of overlays) roles = applyOverlay(roles, file)
@@ -92,11 +92,11 @@ export function loadPolicy(path: string, opts: LoadOptions = {}): PolicySource {
 
 function readRulesOf(y: YamlFile, v: unknown, dir: string, defaultScope: PolicySource['defaultScope']) {
   if (typeof v === 'string') {
-    const file = join(dir, v)
+    const file = resolve(dir, v)
     return { rules: readRulesFile(file), rulesFrom: file }
   }
   if (isRecord(v) && typeof v.sdl === 'string' && Object.keys(v).length === 1) {
-    const file = join(dir, v.sdl)
+    const file = resolve(dir, v.sdl)
     return { rules: rulesFromSchema(file, defaultScope), rulesFrom: file }
   }
   throw new PermgateError('PERMGATE_ERR_POLICY_SHAPE', 'rules must be a rules file path, or { sdl: <schema file> }', placeOf(y, ['rules']))

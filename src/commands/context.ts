@@ -1,0 +1,30 @@
+import { loadBindingsFile } from '../bindings/file.js'
+import { ANONYMOUS, type BindingsStore, type Principal } from '../bindings/types.js'
+import { PermgateError } from '../errors.js'
+import { DocumentCache } from '../operation/cache.js'
+import { Authorizer } from '../policy/authorizer.js'
+import { compilePolicy } from '../policy/compile.js'
+import { loadPolicy } from '../policy/load.js'
+
+/** What `eval` and `explain` decide with: a policy, its bindings, a document cache. */
+export interface DecisionContext {
+  readonly authorizer: Authorizer
+  readonly documents: DocumentCache
+}
+
+export function loadContext(policyDir: string, overlays: readonly string[], bindingsFile: string): DecisionContext {
+  const policy = compilePolicy(loadPolicy(policyDir, { overlays }))
+  return { authorizer: new Authorizer(policy, loadBindingsFile(bindingsFile, policy)), documents: new DocumentCache() }
+}
+
+/** A subject id as a principal: its kind from the store (a subject absent from it is a user). */
+export function principalFor(store: BindingsStore, subject: unknown, groups: unknown): Principal {
+  if (subject === null) return ANONYMOUS
+  if (typeof subject !== 'string' || subject === '') {
+    throw new PermgateError('PERMGATE_ERR_REQUEST_SHAPE', 'subject must be a non-empty string, or null for anonymous')
+  }
+  if (groups !== undefined && (!Array.isArray(groups) || !groups.every((g) => typeof g === 'string'))) {
+    throw new PermgateError('PERMGATE_ERR_REQUEST_SHAPE', 'groups must be a list of strings')
+  }
+  return { kind: store.subject(subject)?.kind ?? 'user', id: subject, groups: (groups as string[] | undefined) ?? [] }
+}

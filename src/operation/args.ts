@@ -1,0 +1,112 @@
+import { Kind, type ArgumentNode, type ObjectFieldNode, type ValueNode } from 'graphql'
+import type { RootField } from './types.js'
+
+type Variables = Readonly<Record<string, unknown>> | undefined
+type Defaults = Readonly<Record<string, unknown>>
+
+/**
+ * The value at `path` inside a root field's arguments: `['workspaceUuid']` is an argument,
+ * `['input', 'workspaceId']` a field of an input-object argument. Walks literals and, past
+ * a variable, the variable's JSON value (own properties of plain objects only). Anything
+ * missing is `undefined`. Only the path is resolved, never the whole argument.
+ */
+export function resolveArgPath(
+  field: RootField,
+  path: readonly string[],
+  variables: Variables,
+  defaults: Defaults,
+): unknown {
+  const first = path[0]
+  if (first === undefined) return undefined
+  const arg = findArgument(field.args, first)
+  if (arg === undefined) return undefined
+  let node: ValueNode = arg.value
+  for (let i = 1; i < path.length; i++) {
+    if (node.kind === Kind.VARIABLE) {
+      return walkValue(variableValue(node.name.value, variables, defaults), path, i)
+    }
+    if (node.kind !== Kind.OBJECT) return undefined
+    const next = findObjectField(node.fields, path[i]!)
+    if (next === undefined) return undefined
+    node = next.value
+  }
+  return valueOf(node, variables, defaults)
+}
+
+/** A whole argument as a plain JS value (input objects have a null prototype), for display. */
+export function resolveArgument(field: RootField, name: string, variables: Variables, defaults: Defaults): unknown {
+  const arg = findArgument(field.args, name)
+  return arg === undefined ? undefined : valueOf(arg.value, variables, defaults)
+}
+
+/**
+ * A variable's value as graphql-js coerces it: the request's own value when present (an
+ * explicit `null` included), else the operation's default, else absent.
+ */
+function variableValue(name: string, variables: Variables, defaults: Defaults): unknown {
+  if (variables !== undefined && Object.hasOwn(variables, name)) return variables[name]
+  return Object.hasOwn(defaults, name) ? defaults[name] : undefined
+}
+
+/**
+ * Own properties of plain objects only: `__proto__`, `constructor` or `length` in a path must
+ * never reach a prototype or an array.
+ */
+function walkValue(value: unknown, path: readonly string[], from: number): unknown {
+  let current = value
+  for (let i = from; i < path.length; i++) {
+    if (!isPlainObject(current)) return undefined
+    const key = path[i]!
+    if (!Object.hasOwn(current, key)) return undefined
+    current = current[key]
+  }
+  return current
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false
+  const proto: unknown = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+function valueOf(node: ValueNode, variables: Variables, defaults: Defaults): unknown {
+  switch (node.kind) {
+    case Kind.VARIABLE:
+      return variableValue(node.name.value, variables, defaults)
+    case Kind.INT:
+      return Number.parseInt(node.value, 10)
+    case Kind.FLOAT:
+      return Number.parseFloat(node.value)
+    case Kind.STRING:
+    case Kind.ENUM:
+      return node.value
+    case Kind.BOOLEAN:
+      return node.value
+    case Kind.NULL:
+      return null
+    case Kind.LIST:
+      return node.values.map((item) => valueOf(item, variables, defaults))
+    case Kind.OBJECT: {
+      const out: Record<string, unknown> = Object.create(null)
+      for (const f of node.fields) out[f.name.value] = valueOf(f.value, variables, defaults)
+      return out
+    }
+  }
+}
+
+/** The last match, as graphql-js keeps the last of repeated names. */
+function findArgument(args: readonly ArgumentNode[], name: string): ArgumentNode | undefined {
+  for (let i = args.length - 1; i >= 0; i--) {
+    const arg = args[i]!
+    if (arg.name.value === name) return arg
+  }
+  return undefined
+}
+
+function findObjectField(fields: readonly ObjectFieldNode[], name: string): ObjectFieldNode | undefined {
+  for (let i = fields.length - 1; i >= 0; i--) {
+    const f = fields[i]!
+    if (f.name.value === name) return f
+  }
+  return undefined
+}

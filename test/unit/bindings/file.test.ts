@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest'
+import { join } from 'node:path'
+import { loadBindingsFile } from '../../../src/bindings/file.js'
+import { compilePolicy } from '../../../src/policy/compile.js'
+import { loadPolicy } from '../../../src/policy/load.js'
+import { Authorizer } from '../../../src/policy/authorizer.js'
+import { DocumentCache } from '../../../src/operation/cache.js'
+import { POLICY_HOUSTON } from '../../helpers/shared.js'
+import { tempFiles } from '../../helpers/tmp.js'
+
+const policy = compilePolicy(loadPolicy(POLICY_HOUSTON))
+const load = (text: string) => loadBindingsFile(join(tempFiles({ 'b.yaml': text }), 'b.yaml'), policy)
+const docs = new DocumentCache()
+
+const FILE = `deployments:
+  d1: w1
+subjects:
+  u-1:
+    kind: user
+    bindings:
+      - { role: WORKSPACE_ADMIN, workspace: w1 }
+      - { role: DEPLOYMENT_EDITOR, deployment: d1 }
+      - { role: SYSTEM_VIEWER }
+  sa-1:
+    kind: serviceAccount
+    apiKeySha256: ${'a'.repeat(64)}
+    bindings: []
+groups:
+  data-eng:
+    bindings: [ { role: WORKSPACE_EDITOR, workspace: w2 } ]
+`
+
+describe('bindings file', () => {
+  it('reads deployments, subjects with kinds and key hashes, and groups', () => {
+    const s = load(FILE)
+    expect(s.deployments.get('d1')).toBe('w1')
+    expect(s.subject('u-1')?.bindings).toEqual([
+      { role: 'WORKSPACE_ADMIN', workspace: 'w1' },
+      { role: 'DEPLOYMENT_EDITOR', deployment: 'd1' },
+      { role: 'SYSTEM_VIEWER' },
+    ])
+    expect(s.subject('sa-1')?.kind).toBe('serviceAccount')
+    expect(s.subject('sa-1')?.apiKeySha256).toBe('a'.repeat(64))
+    expect(s.group('data-eng')).toEqual([{ role: 'WORKSPACE_EDITOR', workspace: 'w2' }])
+  })
+
+  it.each([
+    ['an unknown role', 'subjects:\n  u:\n    bindings:\n      - { role: WORKSPACE_OWNER, workspace: w1 }\n', 'PERMGATE_ERR_BINDINGS_UNKNOWN_ROLE', 4],
+    ['both workspace and deployment', 'subjects:\n  u:\n    bindings:\n      - { role: WORKSPACE_ADMIN, workspace: w1, deployment: d1 }\n', 'PERMGATE_ERR_BINDINGS_SHAPE', 4],
+    ['an unknown key', 'subjects:\n  u:\n    binding: []\n', 'PERMGATE_ERR_BINDINGS_SHAPE', 3],
+    ['an unknown kind', 'subjects:\n  u:\n    kind: robot\n', 'PERMGATE_ERR_BINDINGS_SHAPE', 3],
+    ['a clear-text API key where its hash belongs', 'subjects:\n  u:\n    apiKeySha256: abcdefabcdefabcdefabcdefabcdefab\n', 'PERMGATE_ERR_BINDINGS_SHAPE', 3],
+    ['an unknown top-level key', 'users: {}\n', 'PERMGATE_ERR_BINDINGS_SHAPE', 1],
+  ])('rejects %s with its line', (_name, text, code, line) => {
+    expect(() => load(text)).toThrowError(expect.objectContaining({ code, place: expect.objectContaining({ line }) }))
+  })
+
+  it('a subject absent from the file is authenticated with USER only', () => {
+    const a = new Authorizer(policy, load(FILE))
+    const nobody = { kind: 'user' as const, id: 'stranger', groups: [] }
+    expect(a.masks(nobody).bindings.map((b) => b.role)).toEqual(['USER'])
+    expect(a.decide(nobody, docs.get('mutation { createWorkspace(label: "x") { id } }', undefined), undefined).allowed).toBe(true)
+    expect(a.decide(nobody, docs.get('{ workspaceUsers(workspaceUuid: "w1") { id } }', undefined), undefined).allowed).toBe(false)
+  })
+
+  it("a caller's groups add the group's bindings", () => {
+    const a = new Authorizer(policy, load(FILE))
+    const q = docs.get('{ workspaceDeployments(workspaceUuid: "w2") { id } }', undefined)
+    expect(a.decide({ kind: 'user', id: 'u-1', groups: [] }, q, undefined).allowed).toBe(false)
+    expect(a.decide({ kind: 'user', id: 'u-1', groups: ['data-eng'] }, q, undefined).allowed).toBe(true)
+    expect(a.decide({ kind: 'user', id: 'u-1', groups: ['other'] }, q, undefined).allowed).toBe(false)
+  })
+
+  it('caches compiled principals and counts hits and misses', () => {
+    const a = new Authorizer(policy, load(FILE), { principalCacheSize: 1 })
+    const q = docs.get('{ self { id } }', undefined)
+    a.decide({ kind: 'user', id: 'u-1', groups: [] }, q, undefined)
+    a.decide({ kind: 'user', id: 'u-1', groups: [] }, q, undefined)
+    a.decide({ kind: 'user', id: 'u-2', groups: [] }, q, undefined)
+    expect(a.stats()).toEqual({ hits: 1, misses: 2, evictions: 1, size: 1 })
+  })
+})
