@@ -15,6 +15,7 @@ export class FileBindingsStore implements BindingsStore {
   readonly deployments: ReadonlyMap<string, string>
   private readonly subjects: ReadonlyMap<string, SubjectEntry>
   private readonly groups: ReadonlyMap<string, readonly Binding[]>
+  private readonly byKeyHash = new Map<string, string>()
 
   constructor(
     deployments: ReadonlyMap<string, string>,
@@ -26,6 +27,11 @@ export class FileBindingsStore implements BindingsStore {
     this.subjects = subjects
     this.groups = groups
     this.version = version
+    for (const [id, s] of subjects) if (s.apiKeySha256 !== undefined) this.byKeyHash.set(s.apiKeySha256, id)
+  }
+
+  subjectByApiKeySha256(hex: string): string | undefined {
+    return this.byKeyHash.get(hex)
   }
 
   subject(id: string): SubjectEntry | undefined {
@@ -71,6 +77,14 @@ export function loadBindingsFile(file: string, policy: CompiledPolicy): FileBind
     }
     const bindings = readBindings(y, entry.bindings, [...at, 'bindings'], policy)
     subjects.set(id, hash === undefined ? { kind, bindings } : { kind, bindings, apiKeySha256: hash as string })
+  }
+
+  const keyOwners = new Map<string, string>()
+  for (const [id, s] of subjects) {
+    if (s.apiKeySha256 === undefined) continue
+    const other = keyOwners.get(s.apiKeySha256)
+    if (other !== undefined) fail(`subjects ${other} and ${id} have the same apiKeySha256`, ['subjects', id, 'apiKeySha256'])
+    keyOwners.set(s.apiKeySha256, id)
   }
 
   const groups = new Map<string, readonly Binding[]>()

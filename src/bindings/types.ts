@@ -22,6 +22,8 @@ export interface BindingsStore {
   readonly deployments: ReadonlyMap<string, string>
   subject(id: string): SubjectEntry | undefined
   group(name: string): readonly Binding[] | undefined
+  /** The subject whose `apiKeySha256` is this hex digest. */
+  subjectByApiKeySha256(hex: string): string | undefined
 }
 
 /** Who is asking. `anonymous` presented no credential. */
