@@ -1,0 +1,65 @@
+import { createRemoteJWKSet, importJWK, importSPKI, importX509, type CryptoKey, type JWK, type JWTVerifyGetKey } from 'jose'
+import { PermgateError } from '../errors.js'
+import type { KeySource } from './options.js'
+
+type Key = CryptoKey | Uint8Array
+
+/**
+ * The key lookup handed to `jwtVerify`. A static key is imported once here, one CryptoKey
+ * per allowed algorithm (WebCrypto binds a key to its algorithm), so a key that cannot
+ * serve an allowed algorithm fails at start, not per request. A remote JWK set is selected
+ * by `alg` and `kid` only: `jku`, `x5u`, `x5c` and `kid` are never used as URLs or paths
+ * (RFC 8725 §3.10; letting the token name its key's location lets an attacker pick the key).
+ */
+export async function loadKey(source: KeySource, algorithms: readonly string[]): Promise<JWTVerifyGetKey> {
+  if (source.kind === 'jwks') return remoteKey(source)
+  const keys = new Map<string, Key>()
+  for (const alg of algorithms) {
+    try {
+      keys.set(alg, await importStatic(source, alg))
+    } catch {
+      throw new PermgateError('PERMGATE_ERR_CONFIG_CONTRADICTION', `identity.jwt.${sourceName(source)} cannot verify ${alg} tokens (wrong key type, or not a key)`)
+    }
+  }
+  return async (header) => {
+    const key = keys.get(header.alg)
+    if (key === undefined) throw new PermgateError('PERMGATE_ERR_AUTH_TOKEN_ALGORITHM', 'the token algorithm is not allowed')
+    return key
+  }
+}
+
+async function importStatic(source: Exclude<KeySource, { kind: 'jwks' }>, alg: string): Promise<Key> {
+  switch (source.kind) {
+    case 'secret':
+      return source.secret
+    case 'jwk':
+      return importJWK(source.jwk as JWK, alg)
+    case 'pem':
+      return source.pem.includes('-----BEGIN CERTIFICATE-----') ? importX509(source.pem, alg) : importSPKI(source.pem, alg)
+  }
+}
+
+function remoteKey(source: Extract<KeySource, { kind: 'jwks' }>): JWTVerifyGetKey {
+  const jwks = createRemoteJWKSet(source.url, {
+    cooldownDuration: source.cooldownMs,
+    cacheMaxAge: source.cacheMaxAgeMs,
+    timeoutDuration: source.timeoutMs,
+  })
+  return async (header, token) => {
+    try {
+      return await jwks(header, token)
+    } catch (e) {
+      // The set cannot do this alg (e.g. HS256): an algorithm problem, not a missing key.
+      if ((e as { code?: unknown } | null)?.code === 'ERR_JOSE_NOT_SUPPORTED') {
+        throw new PermgateError('PERMGATE_ERR_AUTH_TOKEN_ALGORITHM', 'the token algorithm cannot be verified with a JWK set')
+      }
+      // No matching kid, several, a timeout, a malformed set, or the fetch itself failing
+      // (undici reports a refused connection as a TypeError): no key to trust.
+      throw new PermgateError('PERMGATE_ERR_AUTH_NO_KEY', 'no key in the JWK set verifies this token (unknown kid, or the JWK set could not be fetched)')
+    }
+  }
+}
+
+function sourceName(source: KeySource): string {
+  return source.kind === 'pem' ? 'publicKeyPem' : source.kind
+}

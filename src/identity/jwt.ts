@@ -1,0 +1,74 @@
+import { jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose'
+import { PermgateError } from '../errors.js'
+import { loadKey } from './jwt-key.js'
+import { fromJoseError } from './jwt-errors.js'
+import { resolveJwtOptions, type ResolvedJwtOptions } from './options.js'
+import type { JwtOptions } from './types.js'
+
+export interface VerifiedToken {
+  readonly subject: string
+  readonly groups: readonly string[]
+  /** The token's `exp` in epoch milliseconds; undefined when it has none (`requireExp: false`). */
+  readonly expiresAtMs: number | undefined
+}
+
+/** Verifies one JWT; rejects with a 401 PermgateError. */
+export type JwtVerifier = (token: string) => Promise<VerifiedToken>
+
+const NO_GROUPS: readonly string[] = Object.freeze([])
+
+/**
+ * A JWT verifier for `opts`. The options are checked and a static key imported now, so a
+ * bad configuration fails at start; `now` is the clock `exp` and `nbf` are checked against.
+ */
+export async function createJwtVerifier(opts: JwtOptions, now: () => number): Promise<JwtVerifier> {
+  const o = resolveJwtOptions(opts)
+  const key = await loadKey(o.key, o.algorithms)
+  const base: JWTVerifyOptions = {
+    algorithms: [...o.algorithms],
+    clockTolerance: o.clockToleranceSec,
+    requiredClaims: o.requireExp ? ['exp'] : [],
+    ...(o.issuer !== undefined && { issuer: typeof o.issuer === 'string' ? o.issuer : [...o.issuer] }),
+    ...(o.audience !== undefined && { audience: typeof o.audience === 'string' ? o.audience : [...o.audience] }),
+  }
+  return async (token) => {
+    // Parsing and crypto are work an attacker controls: bound the input before either.
+    if (token.length > o.maxTokenBytes || Buffer.byteLength(token, 'utf8') > o.maxTokenBytes) {
+      throw new PermgateError('PERMGATE_ERR_AUTH_TOKEN_TOO_LARGE', `the token is longer than ${o.maxTokenBytes} bytes`)
+    }
+    let payload: JWTPayload
+    try {
+      ;({ payload } = await jwtVerify(token, key, { ...base, currentDate: new Date(now()) }))
+    } catch (e) {
+      throw fromJoseError(e)
+    }
+    return {
+      subject: subjectOf(payload, o),
+      groups: groupsOf(payload, o),
+      expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
+    }
+  }
+}
+
+function subjectOf(payload: JWTPayload, o: ResolvedJwtOptions): string {
+  const sub = claim(payload, o.subjectClaim)
+  if (typeof sub !== 'string' || sub === '') {
+    throw new PermgateError('PERMGATE_ERR_AUTH_TOKEN_CLAIMS', `the token has no subject: claim "${o.subjectClaim}" must be a non-empty string`)
+  }
+  return sub
+}
+
+function groupsOf(payload: JWTPayload, o: ResolvedJwtOptions): readonly string[] {
+  if (o.groupsClaim === undefined) return NO_GROUPS
+  const groups = claim(payload, o.groupsClaim)
+  if (groups === undefined) return NO_GROUPS
+  if (!Array.isArray(groups) || !groups.every((g) => typeof g === 'string')) {
+    throw new PermgateError('PERMGATE_ERR_AUTH_TOKEN_CLAIMS', `the token claim "${o.groupsClaim}" must be a list of group names`)
+  }
+  return Object.freeze([...(groups as string[])])
+}
+
+/** Own claims only: a claim name such as `constructor` must not reach Object.prototype. */
+function claim(payload: JWTPayload, name: string): unknown {
+  return Object.hasOwn(payload, name) ? payload[name] : undefined
+}

@@ -1,0 +1,83 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import { ANONYMOUS, type BindingsStore, type Principal, type SubjectKind } from '../bindings/types.js'
+import { PermgateError } from '../errors.js'
+import { subjectForApiKey } from './api-key.js'
+import { readCredential, type CredentialOptions } from './credential.js'
+import { createJwtVerifier, type JwtVerifier } from './jwt.js'
+import { resolveIdentityOptions } from './options.js'
+import { TokenCache, type TokenCacheStats } from './token-cache.js'
+import type { IdentityOptions } from './types.js'
+
+const NO_GROUPS: readonly string[] = Object.freeze([])
+
+/** Request headers -> Principal: the identity stage. */
+export class IdentityResolver {
+  readonly #credential: CredentialOptions
+  readonly #verify: JwtVerifier | undefined
+  readonly #cache: TokenCache
+  readonly #store: () => BindingsStore
+
+  private constructor(credential: CredentialOptions, verify: JwtVerifier | undefined, cache: TokenCache, store: () => BindingsStore) {
+    this.#credential = credential
+    this.#verify = verify
+    this.#cache = cache
+    this.#store = store
+  }
+
+  /**
+   * Checks `opts` and imports the JWT key (a bad configuration fails here, at start).
+   * `store` is called per request, so a reloaded bindings store is used at once; `now` is
+   * the clock token expiry is checked against.
+   */
+  static async create(opts: IdentityOptions, store: () => BindingsStore, now: () => number = Date.now): Promise<IdentityResolver> {
+    const o = resolveIdentityOptions(opts)
+    const verify = opts.jwt === undefined ? undefined : await createJwtVerifier(opts.jwt, now)
+    const credential = Object.freeze({ cookieName: o.cookieName, apiKeyLength: o.apiKeyLength })
+    return new IdentityResolver(credential, verify, new TokenCache(o.tokenCacheSize, now), store)
+  }
+
+  /**
+   * The principal a request presents. Synchronous for no credential (ANONYMOUS), an API key,
+   * and a JWT verified before and not yet expired (the hot path: no await); a Promise only
+   * when a JWT must be verified. A credential presented but not valid throws (or rejects)
+   * a 401 PermgateError.
+   */
+  resolve(headers: IncomingHttpHeaders): Principal | Promise<Principal> {
+    const credential = readCredential(headers, this.#credential)
+    if (credential.kind === 'none') return ANONYMOUS
+    if (credential.kind === 'apiKey') {
+      const store = this.#store()
+      const id = subjectForApiKey(store, credential.token)
+      return principal(store.subject(id)?.kind ?? 'serviceAccount', id, NO_GROUPS)
+    }
+    if (this.#verify === undefined) {
+      throw new PermgateError('PERMGATE_ERR_AUTH_NOT_CONFIGURED', 'a JWT was presented but identity.jwt is not configured; send an API key or no credential')
+    }
+    const hit = this.#cache.get(credential.token)
+    if (hit === undefined) return this.#verifyAndCache(this.#verify, credential.token)
+    const cached = hit.principal
+    const id = cached.id ?? ''
+    // The bindings store may have been reloaded since the token was verified.
+    const kind = this.#store().subject(id)?.kind ?? 'user'
+    if (kind === cached.kind) return cached
+    const fresh = principal(kind, id, cached.groups)
+    this.#cache.set(credential.token, { principal: fresh, expiresAtMs: hit.expiresAtMs })
+    return fresh
+  }
+
+  stats(): TokenCacheStats {
+    return this.#cache.stats()
+  }
+
+  async #verifyAndCache(verify: JwtVerifier, token: string): Promise<Principal> {
+    const { subject, groups, expiresAtMs } = await verify(token)
+    const p = principal(this.#store().subject(subject)?.kind ?? 'user', subject, groups)
+    this.#cache.set(token, { principal: p, expiresAtMs })
+    return p
+  }
+}
+
+/** Frozen: one cached principal is shared by every request presenting the same token. */
+function principal(kind: SubjectKind, id: string, groups: readonly string[]): Principal {
+  return Object.freeze({ kind, id, groups: Object.isFrozen(groups) ? groups : Object.freeze([...groups]) })
+}

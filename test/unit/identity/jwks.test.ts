@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createJwtVerifier, type JwtVerifier } from '../../../src/identity/jwt.js'
+import { NOW_MS, rejected, sign, startJwksServer, testKey, type JwksServer, type TestKey } from './helpers.js'
+
+const now = (): number => NOW_MS
+
+let a: TestKey
+let b: TestKey
+let c: TestKey
+let issuer: JwksServer
+let attacker: JwksServer
+
+beforeAll(async () => {
+  ;[a, b, c] = await Promise.all([testKey('RS256', 'a'), testKey('RS256', 'b'), testKey('RS256', 'c')])
+  issuer = await startJwksServer([a.publicJwk])
+  attacker = await startJwksServer([c.publicJwk])
+})
+
+afterAll(async () => {
+  await issuer.close().catch(() => undefined)
+  await attacker.close()
+})
+
+describe('createJwtVerifier with a remote JWK set', () => {
+  it('follows key rotation, rejects an unknown kid, and keeps working from cache when the issuer is down', async () => {
+    // Cooldown 0 so the unknown-kid refetch is not suppressed; a long max age so the set stays cached.
+    const verify = await createJwtVerifier({ algorithms: ['RS256'], jwksUrl: issuer.url, jwksCooldownMs: 0, jwksCacheMaxAgeMs: 3_600_000 }, now)
+    expect((await verify(await sign(a.privateKey, 'RS256', {}, { kid: 'a' }))).subject).toBe('alice')
+    expect(issuer.requests()).toBe(1)
+
+    issuer.setKeys([b.publicJwk])
+    const tokenB = await sign(b.privateKey, 'RS256', { sub: 'bob' }, { kid: 'b' })
+    expect((await verify(tokenB)).subject).toBe('bob')
+    expect(issuer.requests()).toBe(2)
+
+    const unknown = await rejected(verify(await sign(c.privateKey, 'RS256', {}, { kid: 'c' })))
+    expect(unknown.code).toBe('PERMGATE_ERR_AUTH_NO_KEY')
+    expect(unknown.status).toBe(401)
+    expect(issuer.requests()).toBe(3)
+
+    await issuer.close()
+    expect((await verify(tokenB)).subject).toBe('bob')
+    // An unknown kid now makes jose refetch, and the refused connection is no key, not a crash.
+    expect((await rejected(verify(await sign(c.privateKey, 'RS256', {}, { kid: 'x' })))).code).toBe('PERMGATE_ERR_AUTH_NO_KEY')
+  })
+
+  it('does not refetch for an unknown kid during the cooldown', async () => {
+    const server = await startJwksServer([a.publicJwk])
+    try {
+      const verify = await createJwtVerifier({ algorithms: ['RS256'], jwksUrl: server.url, jwksCooldownMs: 3_600_000 }, now)
+      await verify(await sign(a.privateKey, 'RS256', {}, { kid: 'a' }))
+      for (let i = 0; i < 3; i++) {
+        expect((await rejected(verify(await sign(c.privateKey, 'RS256', {}, { kid: `c${i}` })))).code).toBe('PERMGATE_ERR_AUTH_NO_KEY')
+      }
+      expect(server.requests()).toBe(1)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('never fetches a key from a jku (or x5u) the token names', async () => {
+    const server = await startJwksServer([a.publicJwk])
+    try {
+      const verify: JwtVerifier = await createJwtVerifier({ algorithms: ['RS256'], jwksUrl: server.url }, now)
+      // RFC 8725 §3.10: the attacker signs with their own key and points jku at their own set.
+      const forged = await sign(c.privateKey, 'RS256', { sub: 'admin' }, { kid: 'c', jku: attacker.url, x5u: attacker.url })
+      expect((await rejected(verify(forged))).code).toBe('PERMGATE_ERR_AUTH_NO_KEY')
+      // Even with a kid the issuer does serve, the signature is checked against the issuer's key.
+      const forgedA = await sign(c.privateKey, 'RS256', { sub: 'admin' }, { kid: 'a', jku: attacker.url })
+      expect((await rejected(verify(forgedA))).code).toBe('PERMGATE_ERR_AUTH_TOKEN_INVALID')
+      expect(attacker.requests()).toBe(0)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('rejects an HS256 token against a JWK set as an algorithm error', async () => {
+    const server = await startJwksServer([a.publicJwk])
+    try {
+      const verify = await createJwtVerifier({ algorithms: ['RS256'], jwksUrl: server.url }, now)
+      const e = await rejected(verify(await sign(new TextEncoder().encode('x'.repeat(32)), 'HS256', {}, { kid: 'a' })))
+      expect(e.code).toBe('PERMGATE_ERR_AUTH_TOKEN_ALGORITHM')
+      expect(server.requests()).toBe(0)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('reports a JWK set that cannot be fetched as no key', async () => {
+    const server = await startJwksServer([])
+    const url = server.url
+    await server.close()
+    const verify = await createJwtVerifier({ algorithms: ['RS256'], jwksUrl: url, jwksTimeoutMs: 2_000 }, now)
+    expect((await rejected(verify(await sign(a.privateKey, 'RS256', {}, { kid: 'a' })))).code).toBe('PERMGATE_ERR_AUTH_NO_KEY')
+  })
+})
