@@ -1,0 +1,135 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { runGraphQL } from './execute.js'
+import { RequestRecorder } from './recorder.js'
+import { DEFAULT_MAX_BODY_BYTES, fromBody, fromSearchParams, readBody, type GraphQLRequest } from './request.js'
+import { DemoStore } from './store.js'
+import type { DemoContext, RecordedRequest } from './types.js'
+
+export const GRAPHQL_PATH = '/graphql'
+/** The header whose value `self` answers for. */
+export const SUBJECT_HEADER = 'x-permgate-subject'
+
+export interface StartUpstreamOptions {
+  /** @default '127.0.0.1' */
+  host?: string
+  /** 0 picks a free port. @default 0 */
+  port?: number
+  /** Artificial latency before each answer, for timeout tests; see also `setDelay`. @default 0 */
+  delayMs?: number
+}
+
+export interface DemoUpstream {
+  /** e.g. http://127.0.0.1:PORT/graphql */
+  url: string
+  /** e.g. http://127.0.0.1:PORT */
+  origin: string
+  port: number
+  /** The most recent requests received (at most 1000), oldest first. */
+  requests: RecordedRequest[]
+  /** Requests received since start or the last `reset()`. */
+  count(): number
+  /** Forgets recorded requests and zeroes the count; the data is untouched. */
+  reset(): void
+  /** Restores the seed data after mutations. */
+  resetData(): void
+  /** Changes the artificial latency for requests that arrive from now on. */
+  setDelay(ms: number): void
+  /** Stops listening and closes every connection, keep-alive ones included. */
+  close(): Promise<void>
+}
+
+function send(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
+  if (res.destroyed || res.headersSent) return
+  const text = JSON.stringify(payload)
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  })
+  res.end(text)
+}
+
+const errorBody = (message: string) => ({ errors: [{ message }] })
+
+function checkedDelay(ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`delayMs must be a finite number >= 0, got ${ms}`)
+  return ms
+}
+
+/** A Houston-shaped GraphQL server over in-memory data, for demos and end-to-end tests. */
+export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<DemoUpstream> {
+  const host = opts.host ?? '127.0.0.1'
+  let delayMs = checkedDelay(opts.delayMs ?? 0)
+  const store = new DemoStore()
+  const recorder = new RequestRecorder()
+  const closing = new AbortController()
+
+  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? ''
+    const body = await readBody(req, DEFAULT_MAX_BODY_BYTES)
+    recorder.record({ method, url: req.url ?? '', headers: { ...req.headers }, body: body ?? '' })
+    const url = new URL(req.url ?? '/', 'http://upstream.invalid')
+    if (url.pathname !== GRAPHQL_PATH) return send(res, 404, errorBody(`No route ${method} ${url.pathname}`))
+    if (method !== 'GET' && method !== 'POST') {
+      return send(res, 405, errorBody(`Method ${method} is not allowed`), { allow: 'GET, POST' })
+    }
+    if (body === undefined) {
+      return send(res, 413, errorBody(`Request body over ${DEFAULT_MAX_BODY_BYTES} bytes`), { connection: 'close' })
+    }
+    if (delayMs > 0) await sleep(delayMs, undefined, { signal: closing.signal })
+
+    const request: GraphQLRequest = method === 'GET' ? fromSearchParams(url.searchParams) : fromBody(body)
+    if (request.kind === 'invalid') return send(res, request.status, errorBody(request.message))
+    const subject = req.headers[SUBJECT_HEADER]
+    const ctx: DemoContext = { store, subject: typeof subject === 'string' && subject !== '' ? subject : undefined }
+    if (request.kind === 'single') {
+      const { status, result } = await runGraphQL(request.params, method, ctx)
+      return send(res, status, result, status === 405 ? { allow: 'POST' } : {})
+    }
+    // A batch answers 200 with one result per entry; each entry carries its own errors.
+    const outcomes = []
+    for (const params of request.params) outcomes.push(await runGraphQL(params, method, ctx))
+    send(res, 200, outcomes.map((o) => o.result))
+  }
+
+  const server = createServer((req, res) => {
+    answer(req, res).catch((err: unknown) => {
+      if (closing.signal.aborted) return void res.destroy()
+      send(res, 500, errorBody(err instanceof Error ? err.message : String(err)))
+    })
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const { port } = server.address() as AddressInfo
+  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+
+  let closed: Promise<void> | undefined
+  return {
+    url: `${origin}${GRAPHQL_PATH}`,
+    origin,
+    port,
+    requests: recorder.requests,
+    count: () => recorder.count(),
+    reset: () => recorder.reset(),
+    resetData: () => store.reset(),
+    setDelay: (ms) => {
+      delayMs = checkedDelay(ms)
+    },
+    close: () => {
+      closed ??= new Promise<void>((resolve, reject) => {
+        closing.abort()
+        server.close((err) => (err === undefined ? resolve() : reject(err)))
+        server.closeAllConnections()
+      })
+      return closed
+    },
+  }
+}
