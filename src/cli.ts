@@ -6,19 +6,23 @@ import { check, CHECK_USAGE } from './commands/check.js'
 import { evalCommand, EVAL_USAGE } from './commands/eval.js'
 import { explain, EXPLAIN_USAGE } from './commands/explain.js'
 import { EXIT, reportError, type CommandIO } from './commands/io.js'
+import { serve, SERVE_USAGE } from './commands/serve.js'
 
 const USAGE = `usage:
+  ${SERVE_USAGE}
   ${CHECK_USAGE}
   ${EVAL_USAGE}
   ${EXPLAIN_USAGE}
 exit codes: 0 ok (explain: allowed), 1 invalid policy or input, 2 usage, 3 denied (explain)
 `
 
-/** permgate check | eval | explain */
+/** permgate serve | check | eval | explain */
 export async function run(argv: readonly string[], io: CommandIO): Promise<number> {
   const [command, ...rest] = argv
   try {
     switch (command) {
+      case 'serve':
+        return await serve(rest, io)
       case 'check':
         return check(rest, io)
       case 'eval':

@@ -131,24 +131,31 @@ function decideField(
   if (anonymous) return 'unauthenticated'
   if (rule.access === 'authenticated') return 'authenticated'
 
+  if (!rule.scoped) return permits(pm, rule, undefined, null) ? 'permission' : 'missing_permission'
+  const id = resolveScope(rule, f, variables, op.variableDefaults, s)
+  if (id === INVALID) return 'invalid_scope'
+  return permits(pm, rule, s.kind, id) ? 'permission' : 'missing_permission'
+}
+
+/**
+ * Whether the principal holds what a permission rule requires, with scoped permissions
+ * checked on the entity (kind, id); `id` null: no entity named, scoped permissions fail.
+ */
+export function permits(pm: PrincipalMasks, rule: CompiledRule, kind: EntityKind | undefined, id: string | null): boolean {
   let a: Mask | undefined
   let b: Mask | undefined
   let g: Mask | undefined
-  if (rule.scoped) {
-    const id = resolveScope(rule, f, variables, op.variableDefaults, s)
-    if (id === INVALID) return 'invalid_scope'
-    if (id !== null) {
-      g = pm.global
-      if (s.kind === 'workspace') {
-        a = pm.workspaces.get(id)
-      } else {
-        a = pm.deployments.get(id)
-        const ws = pm.parentOf.get(id)
-        if (ws !== undefined) b = pm.cascaded.get(ws)
-      }
+  if (id !== null) {
+    g = pm.global
+    if (kind === 'workspace') {
+      a = pm.workspaces.get(id)
+    } else {
+      a = pm.deployments.get(id)
+      const ws = pm.parentOf.get(id)
+      if (ws !== undefined) b = pm.cascaded.get(ws)
     }
   }
-  return passes(rule, pm.system, a, b, g) ? 'permission' : 'missing_permission'
+  return passes(rule, pm.system, a, b, g)
 }
 
 const INVALID = Symbol('invalid scope')

@@ -1,0 +1,206 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { parse as parseYaml } from 'yaml'
+import { PermgateError } from '../errors.js'
+import { isRecord } from '../policy/yaml.js'
+import { readRoutes } from './routes.js'
+import {
+  CONFIG_KEYS, DEFAULT_API_KEY_LENGTH, DEFAULT_GRAPHQL_PATH, DEFAULT_HOST, DEFAULT_MAX_BATCH_SIZE,
+  DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, DEFAULT_UPSTREAM_TIMEOUT_MS, type ConfigKey, type JwtConfig, type ServeConfig,
+} from './schema.js'
+
+type Raw = Partial<Record<ConfigKey, unknown>>
+/** Keys whose values are files: relative to the config file, or to the working directory for flags. */
+const FILE_KEYS: readonly ConfigKey[] = ['policy', 'bindings', 'jwtPublicKey', 'jwtJwk', 'jwtSecretFile']
+const LIST_KEYS: readonly ConfigKey[] = ['overlays', 'stripHeaders']
+const BOOLEAN_KEYS: readonly ConfigKey[] = ['errorsAs200']
+
+/** Reads `permgate serve` flags and the optional `--config` file; flags win. Validated, then frozen. */
+export function loadServeConfig(argv: readonly string[], cwd = process.cwd()): ServeConfig {
+  const { fromFlags, configFile } = readFlags(argv, cwd)
+  const fromFile = configFile === undefined ? {} : readConfigFile(configFile)
+  return validate({ ...fromFile, ...fromFlags })
+}
+
+function readFlags(argv: readonly string[], cwd: string): { fromFlags: Raw; configFile: string | undefined } {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { config: { type: 'string' } }
+  const keyOf = new Map<string, ConfigKey>()
+  for (const [key, flag] of Object.entries(CONFIG_KEYS) as [ConfigKey, string | undefined][]) {
+    if (flag === undefined) continue
+    const name = flag.slice(2)
+    keyOf.set(name, key)
+    options[name] = BOOLEAN_KEYS.includes(key) ? { type: 'boolean' } : LIST_KEYS.includes(key) ? { type: 'string', multiple: true } : { type: 'string' }
+  }
+  let values: Record<string, unknown>
+  try {
+    values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as Record<string, unknown>
+  } catch (e) {
+    throw new PermgateError('PERMGATE_ERR_CLI_USAGE', (e as Error).message)
+  }
+  const fromFlags: Raw = {}
+  for (const [name, v] of Object.entries(values)) {
+    const key = keyOf.get(name)
+    if (key === undefined) continue
+    fromFlags[key] = FILE_KEYS.includes(key) ? resolve(cwd, v as string) : v
+  }
+  if (Array.isArray(fromFlags.overlays)) fromFlags.overlays = fromFlags.overlays.map((f: string) => resolve(cwd, f))
+  const configFile = typeof values.config === 'string' ? resolve(cwd, values.config) : undefined
+  return { fromFlags, configFile }
+}
+
+function readConfigFile(file: string): Raw {
+  let v: unknown
+  try {
+    v = parseYaml(readFileSync(file, 'utf8'))
+  } catch (e) {
+    throw new PermgateError('PERMGATE_ERR_CONFIG_FILE', `cannot read the config file: ${(e as Error).message}`, { file })
+  }
+  if (v === null || v === undefined) return {}
+  if (!isRecord(v)) throw new PermgateError('PERMGATE_ERR_CONFIG_FILE', 'the config file must be a map of keys', { file })
+  const dir = dirname(file)
+  const out: Raw = {}
+  for (const [k, value] of Object.entries(v)) {
+    if (!(k in CONFIG_KEYS)) {
+      throw new PermgateError('PERMGATE_ERR_CONFIG_UNKNOWN_KEY', `unknown key "${k}" (known: ${Object.keys(CONFIG_KEYS).join(', ')})`, { file, path: k })
+    }
+    const key = k as ConfigKey
+    out[key] = FILE_KEYS.includes(key) && typeof value === 'string' ? resolve(dir, value) : value
+  }
+  if (Array.isArray(out.overlays)) out.overlays = out.overlays.map((f) => (typeof f === 'string' ? resolve(dir, f) : f))
+  return out
+}
+
+function validate(raw: Raw): ServeConfig {
+  const bad = (key: ConfigKey, msg: string): never => {
+    throw new PermgateError('PERMGATE_ERR_CONFIG_INVALID', `${key} (${CONFIG_KEYS[key] ?? 'config file only'}): ${msg}`, { path: key })
+  }
+  const str = (key: ConfigKey): string | undefined => {
+    const v = raw[key]
+    if (v === undefined) return undefined
+    if (typeof v !== 'string' || v === '') return bad(key, 'must be a non-empty string')
+    return v
+  }
+  const required = (key: ConfigKey): string => {
+    const v = str(key)
+    if (v === undefined) throw new PermgateError('PERMGATE_ERR_CONFIG_MISSING', `${key} is required (${CONFIG_KEYS[key]} or "${key}:" in --config)`, { path: key })
+    return v
+  }
+  const int = (key: ConfigKey, dflt: number, min: number, max: number): number => {
+    const v = raw[key]
+    if (v === undefined) return dflt
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN
+    if (!Number.isSafeInteger(n) || n < min || n > max) return bad(key, `must be an integer from ${min} to ${max}`)
+    return n
+  }
+  const list = (key: ConfigKey): string[] => {
+    const v = raw[key]
+    if (v === undefined) return []
+    const items = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v
+    if (!Array.isArray(items) || !items.every((s) => typeof s === 'string' && s !== '')) return bad(key, 'must be a list of strings')
+    return items as string[]
+  }
+  const file = (key: ConfigKey): string | undefined => {
+    const f = str(key)
+    if (f !== undefined && !existsSync(f)) throw new PermgateError('PERMGATE_ERR_CONFIG_FILE', `${key}: no such file or directory: ${f}`, { path: key })
+    return f
+  }
+
+  const policy = file('policy') ?? required('policy')
+  const bindings = file('bindings') ?? required('bindings')
+  for (const o of list('overlays')) if (!existsSync(o)) throw new PermgateError('PERMGATE_ERR_CONFIG_FILE', `overlays: no such file: ${o}`, { path: 'overlays' })
+  const graphqlPath = str('graphqlPath') ?? DEFAULT_GRAPHQL_PATH
+  if (!/^\/[A-Za-z0-9._~\-/]*$/.test(graphqlPath) || graphqlPath.includes('//')) bad('graphqlPath', 'must be an absolute path such as /graphql')
+  const errorsAs200 = raw.errorsAs200 ?? false
+  if (typeof errorsAs200 !== 'boolean') bad('errorsAs200', 'must be true or false')
+
+  return Object.freeze({
+    policy,
+    overlays: Object.freeze(list('overlays')),
+    bindings,
+    upstream: readUpstream(required('upstream'), bad),
+    host: str('host') ?? DEFAULT_HOST,
+    port: int('port', DEFAULT_PORT, 0, 65535),
+    graphqlPath,
+    jwt: readJwt(raw, str, list, file, int, bad),
+    cookieName: str('cookieName'),
+    apiKeyLength: int('apiKeyLength', DEFAULT_API_KEY_LENGTH, 0, 1024),
+    maxBodyBytes: int('maxBodyBytes', DEFAULT_MAX_BODY_BYTES, 1, 64 * 1024 * 1024),
+    maxBatchSize: int('maxBatchSize', DEFAULT_MAX_BATCH_SIZE, 1, 1000),
+    upstreamTimeoutMs: int('upstreamTimeoutMs', DEFAULT_UPSTREAM_TIMEOUT_MS, 1, 3_600_000),
+    routes: Object.freeze(readRoutes(raw.routes ?? [])),
+    stripHeaders: Object.freeze(list('stripHeaders').map((h) => h.toLowerCase())),
+    errorsAs200: errorsAs200 as boolean,
+    logLevel: str('logLevel') ?? 'info',
+  })
+}
+
+function readUpstream(url: string, bad: (key: ConfigKey, msg: string) => never): ServeConfig['upstream'] {
+  let u: URL
+  try {
+    u = new URL(url)
+  } catch {
+    return bad('upstream', `not a URL: ${url}`)
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') bad('upstream', 'must be an http: or https: URL')
+  if (u.search || u.hash || u.username || u.password) bad('upstream', 'must not carry a query, fragment or credentials')
+  const path = u.pathname.replace(/\/+$/, '')
+  return Object.freeze({ origin: u.origin, graphqlPath: path === '' ? undefined : path })
+}
+
+function readJwt(
+  raw: Raw,
+  str: (k: ConfigKey) => string | undefined,
+  list: (k: ConfigKey) => string[],
+  file: (k: ConfigKey) => string | undefined,
+  int: (k: ConfigKey, d: number, min: number, max: number) => number,
+  bad: (key: ConfigKey, msg: string) => never,
+): JwtConfig | undefined {
+  const sources = (['jwtPublicKey', 'jwtJwk', 'jwtSecretFile', 'jwksUrl'] as const).filter((k) => raw[k] !== undefined)
+  if (sources.length > 1) {
+    throw new PermgateError('PERMGATE_ERR_CONFIG_CONTRADICTION', `give one JWT key source, not ${sources.join(' and ')}`, { path: sources[1] as string })
+  }
+  const dependent = (['jwtAlgorithms', 'jwtIssuer', 'jwtAudience', 'jwtGroupsClaim'] as const).filter((k) => raw[k] !== undefined)
+  if (sources.length === 0) {
+    if (dependent.length > 0) {
+      throw new PermgateError('PERMGATE_ERR_CONFIG_CONTRADICTION', `${dependent[0]} is set but no JWT key is (jwtPublicKey, jwtJwk, jwtSecretFile or jwksUrl)`, { path: dependent[0] as string })
+    }
+    return undefined
+  }
+  const symmetric = sources[0] === 'jwtSecretFile'
+  const algorithms = list('jwtAlgorithms')
+  if (algorithms.length === 0) algorithms.push(symmetric ? 'HS256' : 'RS256')
+  for (const a of algorithms) {
+    if (!/^(HS|RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/.test(a)) bad('jwtAlgorithms', `unsupported algorithm ${a}`)
+    // an HMAC algorithm with a public key is the RS256 -> HS256 confusion attack
+    if (a.startsWith('HS') !== symmetric) {
+      throw new PermgateError(
+        'PERMGATE_ERR_CONFIG_CONTRADICTION',
+        `algorithm ${a} does not fit the key from ${sources[0]} (${symmetric ? 'an HMAC secret takes HS*' : 'a public key takes RS*/PS*/ES*/EdDSA'})`,
+        { path: 'jwtAlgorithms' },
+      )
+    }
+  }
+  const jwksUrl = str('jwksUrl')
+  if (jwksUrl !== undefined) {
+    let u: URL | undefined
+    try {
+      u = new URL(jwksUrl)
+    } catch {
+      bad('jwksUrl', 'not a URL')
+    }
+    if (u && u.protocol !== 'https:' && u.protocol !== 'http:') bad('jwksUrl', 'must be an https: (or http: on a trusted network) URL')
+  }
+  return Object.freeze({
+    algorithms: Object.freeze(algorithms),
+    publicKeyFile: file('jwtPublicKey'),
+    jwkFile: file('jwtJwk'),
+    secretFile: file('jwtSecretFile'),
+    jwksUrl,
+    issuer: str('jwtIssuer'),
+    audience: str('jwtAudience'),
+    clockToleranceSec: int('jwtClockToleranceSec', 30, 0, 3600),
+    subjectClaim: str('jwtSubjectClaim') ?? 'sub',
+    groupsClaim: str('jwtGroupsClaim'),
+  })
+}

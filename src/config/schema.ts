@@ -1,0 +1,101 @@
+/** Defaults of `permgate serve`, with their units. */
+export const DEFAULT_HOST = '127.0.0.1'
+export const DEFAULT_PORT = 8080
+export const DEFAULT_GRAPHQL_PATH = '/graphql'
+/** Request body after decompression: 1 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+/** Operations in one batched request. */
+export const DEFAULT_MAX_BATCH_SIZE = 10
+/** Time to the upstream's response headers: 30 s. */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000
+/** Houston's service-account API keys: 32 characters without a dot. */
+export const DEFAULT_API_KEY_LENGTH = 32
+
+export type RouteAccess = 'public' | 'authenticated' | 'permission'
+
+/** A rule for a path other than the GraphQL endpoint. No matching rule: 403. */
+export interface RouteRule {
+  readonly methods: readonly string[]
+  /** Path prefix, matched segment-wise on the raw path (`/v1/registry` matches `/v1/registry/x`). */
+  readonly prefix: string
+  readonly access: RouteAccess
+  readonly permissions: readonly string[]
+  readonly op: 'AND' | 'OR'
+  /** Where a scoped permission is checked: the path segment at `segment` (0 = first after `/`). */
+  readonly scope: { readonly kind: 'workspace' | 'deployment'; readonly segment: number } | undefined
+}
+
+export interface JwtConfig {
+  readonly algorithms: readonly string[]
+  readonly publicKeyFile: string | undefined
+  readonly jwkFile: string | undefined
+  readonly secretFile: string | undefined
+  readonly jwksUrl: string | undefined
+  readonly issuer: string | undefined
+  readonly audience: string | undefined
+  readonly clockToleranceSec: number
+  readonly subjectClaim: string
+  readonly groupsClaim: string | undefined
+}
+
+/** The validated, frozen configuration of `permgate serve`. */
+export interface ServeConfig {
+  readonly policy: string
+  readonly overlays: readonly string[]
+  readonly bindings: string
+  /**
+   * From `--upstream URL`, the upstream's GraphQL endpoint: requests to `graphqlPath` are
+   * forwarded to its path (or the same path when the URL has none); other paths keep theirs.
+   */
+  readonly upstream: { readonly origin: string; readonly graphqlPath: string | undefined }
+  readonly host: string
+  readonly port: number
+  readonly graphqlPath: string
+  readonly jwt: JwtConfig | undefined
+  readonly cookieName: string | undefined
+  readonly apiKeyLength: number
+  readonly maxBodyBytes: number
+  readonly maxBatchSize: number
+  readonly upstreamTimeoutMs: number
+  readonly routes: readonly RouteRule[]
+  /** Request headers a client could use to pass as someone: stripped before forwarding. */
+  readonly stripHeaders: readonly string[]
+  /** Legacy clients: answer rejections with 200 (the body still carries the error). */
+  readonly errorsAs200: boolean
+  readonly logLevel: string
+}
+
+/**
+ * Every config-file key, and the flag that sets it (flags win). A key not listed here is an
+ * error, never silently ignored.
+ */
+export const CONFIG_KEYS = {
+  policy: '--policy',
+  overlays: '--overlay',
+  bindings: '--bindings',
+  upstream: '--upstream',
+  host: '--host',
+  port: '--port',
+  graphqlPath: '--graphql-path',
+  jwtPublicKey: '--jwt-public-key',
+  jwtJwk: '--jwt-jwk',
+  jwtSecretFile: '--jwt-secret-file',
+  jwksUrl: '--jwks-url',
+  jwtAlgorithms: '--jwt-algorithms',
+  jwtIssuer: '--jwt-issuer',
+  jwtAudience: '--jwt-audience',
+  jwtClockToleranceSec: '--jwt-clock-tolerance',
+  jwtSubjectClaim: '--jwt-subject-claim',
+  jwtGroupsClaim: '--jwt-groups-claim',
+  cookieName: '--cookie-name',
+  apiKeyLength: '--api-key-length',
+  maxBodyBytes: '--max-body-bytes',
+  maxBatchSize: '--max-batch-size',
+  upstreamTimeoutMs: '--upstream-timeout-ms',
+  routes: undefined,
+  stripHeaders: '--strip-header',
+  errorsAs200: '--errors-as-200',
+  logLevel: '--log-level',
+} as const satisfies Record<string, string | undefined>
+
+export type ConfigKey = keyof typeof CONFIG_KEYS

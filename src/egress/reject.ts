@@ -1,0 +1,93 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { ERRORS, isPermgateError, type ErrorCode } from '../errors.js'
+import type { Decision } from '../policy/decide.js'
+
+/** GraphQL-style codes in `extensions.code`, by HTTP status. */
+const GRAPHQL_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  500: 'INTERNAL_SERVER_ERROR',
+  501: 'NOT_IMPLEMENTED',
+  502: 'BAD_GATEWAY',
+  504: 'GATEWAY_TIMEOUT',
+}
+
+export interface ErrorEntry {
+  readonly message: string
+  readonly extensions: Record<string, unknown>
+}
+
+export interface RejectOptions {
+  /** Legacy clients: status 200, same body. */
+  readonly errorsAs200: boolean
+}
+
+/** `application/graphql-response+json` when the client accepts it, else `application/json`. */
+export function responseType(accept: string | undefined): string {
+  return accept !== undefined && accept.includes('application/graphql-response+json')
+    ? 'application/graphql-response+json; charset=utf-8'
+    : 'application/json; charset=utf-8'
+}
+
+export function sendErrors(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  errors: readonly ErrorEntry[],
+  opts: RejectOptions,
+  headers: Record<string, string> = {},
+): FastifyReply {
+  return reply
+    .code(opts.errorsAs200 ? 200 : status)
+    .headers(headers)
+    .header('content-type', responseType(request.headers.accept))
+    .header('cache-control', 'no-store')
+    .send(JSON.stringify({ errors }))
+}
+
+/** A coded error (bad request, bad credential, limits, upstream failures) as a GraphQL error body. */
+export function rejectError(request: FastifyRequest, reply: FastifyReply, e: unknown, decisionId: string, opts: RejectOptions): FastifyReply {
+  const code: ErrorCode = isPermgateError(e) ? e.code : 'PERMGATE_ERR_INTERNAL'
+  const status = ERRORS[code].status ?? 500
+  // Internal errors are a deny with a generic message: their text is for the log, not the client.
+  const message = isPermgateError(e) ? e.message : 'internal error: the request was not forwarded'
+  const headers: Record<string, string> = code === 'PERMGATE_ERR_METHOD_NOT_ALLOWED' ? { allow: 'POST' } : {}
+  if (status === 401) headers['www-authenticate'] = 'Bearer'
+  return sendErrors(request, reply, status, [{ message, extensions: { code: GRAPHQL_CODES[status] ?? 'ERROR', reason: code, decisionId } }], opts, headers)
+}
+
+/** A denial: one error per denied root field, with what it requires. 401 when a credential would help. */
+export function rejectDecision(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  d: Decision,
+  decisionId: string,
+  opts: RejectOptions,
+  batchIndex: number | undefined,
+): FastifyReply {
+  const status = d.reason === 'unauthenticated' ? 401 : 403
+  const errors = d.denied.map((f) => ({
+    message:
+      f.reason === 'unauthenticated'
+        ? `${f.type}.${f.field} requires an authenticated caller`
+        : f.reason === 'no_rule'
+          ? `${f.type}.${f.field} is not allowed: no rule covers it`
+          : `${f.type}.${f.field} is not allowed${f.required.length ? `: it requires ${f.required.join(f.op === 'OR' ? ' or ' : ' and ')}` : ''}${f.scope ? ` on ${f.scope.kind} ${f.scope.id}` : ''}`,
+    extensions: {
+      code: GRAPHQL_CODES[status],
+      reason: f.reason,
+      field: `${f.type}.${f.field}`,
+      ...(f.alias !== undefined ? { alias: f.alias } : {}),
+      required: f.required,
+      ...(f.op !== undefined ? { op: f.op } : {}),
+      ...(f.scope ? { scope: f.scope } : {}),
+      ...(batchIndex !== undefined ? { batchIndex } : {}),
+      decisionId,
+    },
+  }))
+  return sendErrors(request, reply, status, errors, opts, status === 401 ? { 'www-authenticate': 'Bearer' } : {})
+}

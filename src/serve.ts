@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs'
+import type { FastifyInstance } from 'fastify'
+import { buildApp, type AppDeps } from './app.js'
+import { loadBindingsFile } from './bindings/file.js'
+import type { ServeConfig } from './config/schema.js'
+import { PermgateError } from './errors.js'
+import { IdentityResolver } from './identity/resolver.js'
+import type { IdentityOptions, JwtOptions } from './identity/types.js'
+import { compileRoutes } from './ingress/routes.js'
+import { DocumentCache } from './operation/cache.js'
+import { Authorizer } from './policy/authorizer.js'
+import { compilePolicy } from './policy/compile.js'
+import { loadPolicy } from './policy/load.js'
+
+/** Loads and compiles everything a configuration names; any problem stops the start. */
+export async function prepare(config: ServeConfig, now: () => number = Date.now): Promise<AppDeps> {
+  const policy = compilePolicy(loadPolicy(config.policy, { overlays: config.overlays }))
+  const authorizer = new Authorizer(policy, loadBindingsFile(config.bindings, policy))
+  const identity = await IdentityResolver.create(identityOptions(config), () => authorizer.store, now)
+  return { authorizer: () => authorizer, identity, documents: new DocumentCache(), routes: compileRoutes(config.routes, policy) }
+}
+
+export function identityOptions(config: ServeConfig): IdentityOptions {
+  const opts: IdentityOptions = { apiKeyLength: config.apiKeyLength }
+  if (config.cookieName !== undefined) opts.cookieName = config.cookieName
+  const j = config.jwt
+  if (j === undefined) return opts
+  const jwt: JwtOptions = { algorithms: [...j.algorithms], clockToleranceSec: j.clockToleranceSec, subjectClaim: j.subjectClaim }
+  if (j.publicKeyFile !== undefined) jwt.publicKeyPem = readKeyFile(j.publicKeyFile, 'jwtPublicKey').toString('utf8')
+  if (j.jwkFile !== undefined) {
+    try {
+      jwt.jwk = JSON.parse(readKeyFile(j.jwkFile, 'jwtJwk').toString('utf8')) as Record<string, unknown>
+    } catch (e) {
+      if (e instanceof PermgateError) throw e
+      throw new PermgateError('PERMGATE_ERR_CONFIG_INVALID', `jwtJwk: the file is not a JSON JWK: ${(e as Error).message}`, { path: 'jwtJwk' })
+    }
+  }
+  // A secret file usually ends with a newline that is not part of the secret.
+  if (j.secretFile !== undefined) jwt.secret = new Uint8Array(Buffer.from(readKeyFile(j.secretFile, 'jwtSecretFile').toString('utf8').replace(/\r?\n$/, ''), 'utf8'))
+  if (j.jwksUrl !== undefined) jwt.jwksUrl = j.jwksUrl
+  if (j.issuer !== undefined) jwt.issuer = j.issuer
+  if (j.audience !== undefined) jwt.audience = j.audience
+  if (j.groupsClaim !== undefined) jwt.groupsClaim = j.groupsClaim
+  opts.jwt = jwt
+  return opts
+}
+
+function readKeyFile(file: string, key: string): Buffer {
+  try {
+    return readFileSync(file)
+  } catch (e) {
+    throw new PermgateError('PERMGATE_ERR_CONFIG_FILE', `${key}: cannot read ${file}: ${(e as Error).message}`, { path: key })
+  }
+}
+
+export interface Server {
+  readonly app: FastifyInstance
+  /** The address it listens on, e.g. http://127.0.0.1:8080 */
+  readonly url: string
+  close(): Promise<void>
+}
+
+/** Prepares, builds and listens. SIGTERM/SIGINT drain in-flight requests, then exit. */
+export async function startServer(config: ServeConfig, opts: { handleSignals?: boolean } = {}): Promise<Server> {
+  const deps = await prepare(config)
+  const app = buildApp(config, deps)
+  const url = await app.listen({ host: config.host, port: config.port })
+  const p = deps.authorizer().policy
+  app.log.info({ policy: p.name, revision: p.revision, upstream: config.upstream.origin + (config.upstream.graphqlPath ?? '') }, `permgate listening on ${url}`)
+  if (opts.handleSignals) {
+    const stop = (signal: string): void => {
+      app.log.info(`${signal}: draining`)
+      void app.close().then(() => process.exit(0))
+    }
+    process.once('SIGTERM', () => stop('SIGTERM'))
+    process.once('SIGINT', () => stop('SIGINT'))
+  }
+  return { app, url, close: () => app.close() }
+}
