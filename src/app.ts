@@ -1,16 +1,16 @@
 import type { Readable } from 'node:stream'
 import proxy from '@fastify/http-proxy'
 import type { FastifyReplyFromHooks } from '@fastify/reply-from'
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { ANONYMOUS, type Principal } from './bindings/types.js'
 import type { ServeConfig } from './config/schema.js'
 import { rejectDecision, rejectError, sendErrors } from './egress/reject.js'
-import { forwardHeaders } from './egress/forward.js'
+import { forwardHeaders, responseHeaders } from './egress/forward.js'
 import { PermgateError } from './errors.js'
 import type { IdentityResolver } from './identity/resolver.js'
 import { readBody } from './ingress/body.js'
 import { checkJsonContentType, hasGraphQLParams, readGetParams, readPostBody, serialize, serializeGet } from './ingress/graphql-request.js'
-import { matchRoute, segmentAt, type CompiledRoute } from './ingress/routes.js'
+import { aliasesEndpoint, matchRoute, segmentAt, type CompiledRoute } from './ingress/routes.js'
 import type { DocumentCache } from './operation/cache.js'
 import type { Authorizer } from './policy/authorizer.js'
 import { permits } from './policy/decide.js'
@@ -47,11 +47,14 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
       serializers: { req: (req) => ({ method: req.method, path: req.url.split('?', 1)[0], remoteAddress: req.ip }) },
       redact: ['req.headers.authorization', 'req.headers.cookie'],
     },
-    disableRequestLogging: true,
+    // One line per decision comes with the decision log; fastify's own request lines would repeat it.
+    logController: new LogController({ disableRequestLogging: true }),
     // Rejections are GraphQL error bodies; a request permgate cannot read is still answered.
     return503OnClosing: true,
   })
   const rejectOpts = { errorsAs200: config.errorsAs200 }
+  // The upstream's GraphQL path, when requests reach it under another name: it is never routed.
+  const upstreamGraphQL = config.upstream.graphqlPath !== config.graphqlPath ? config.upstream.graphqlPath : undefined
   let sequence = 0
   const boot = Date.now().toString(36)
   const nextId = (): string => `${boot}-${(++sequence).toString(36)}`
@@ -78,6 +81,11 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
       if (path === config.graphqlPath) {
         g.graphql = true
         return await gateGraphQL(request, reply, g)
+      }
+      // Another spelling of a GraphQL endpoint would reach the upstream's GraphQL handler under
+      // a route rule, undecided: refused.
+      if (aliasesEndpoint(path, config.graphqlPath) || (upstreamGraphQL !== undefined && (path === upstreamGraphQL || aliasesEndpoint(path, upstreamGraphQL)))) {
+        throw new PermgateError('PERMGATE_ERR_REQUEST_SHAPE', `the path names a GraphQL endpoint in another spelling; send GraphQL requests to exactly ${config.graphqlPath}`)
       }
       return gateRoute(request, reply, g, path)
     } catch (e) {
@@ -151,6 +159,7 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
         ...(g.body !== undefined ? { body: g.body, contentType: 'application/json' } : {}),
         ...(g.queryString !== undefined ? { queryString: () => g.queryString as string } : {}),
         rewriteRequestHeaders: (_req, headers) => forwardHeaders(headers, config.stripHeaders, g.principal, g.decisionId, g.body !== undefined),
+        rewriteHeaders: (headers) => responseHeaders(headers),
         onError: (r, { error }) => {
           const timeout = (error as { statusCode?: number }).statusCode === 504
           const e = new PermgateError(

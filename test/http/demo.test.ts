@@ -1,0 +1,31 @@
+import { exec } from 'node:child_process'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startDemo, type Demo } from '../../src/demo/start.js'
+
+// The README's quick start: `npm start` prints curl commands; each must do what it says.
+describe('the embedded default (npm start)', () => {
+  let demo: Demo
+  beforeAll(async () => {
+    demo = await startDemo({ port: 0 })
+  })
+  afterAll(() => demo.close())
+
+  it('prints curl commands for allowed and denied requests', () => {
+    const statuses = demo.examples.map((e) => e.expectStatus)
+    expect(statuses).toContain(200)
+    expect(statuses).toContain(401)
+    expect(statuses).toContain(403)
+  })
+
+  it('every printed curl command gets the status it announces, and denials never reach the upstream', async () => {
+    // async: the server runs in this process, a synchronous child would block it
+    const run = promisify(exec)
+    for (const e of demo.examples) {
+      const before = demo.upstream.count()
+      const { stdout: out } = await run(e.curl, { encoding: 'utf8', shell: '/bin/sh', timeout: 10_000 })
+      expect(out.trim().endsWith(`-> ${e.expectStatus}`), `${e.title}\n${out}`).toBe(true)
+      expect(demo.upstream.count() - before, e.title).toBe(e.expectStatus === 200 ? 1 : 0)
+    }
+  })
+})
