@@ -61,7 +61,8 @@ function readConfigFile(file: string): Raw {
   const dir = dirname(file)
   const out: Raw = {}
   for (const [k, value] of Object.entries(v)) {
-    if (!(k in CONFIG_KEYS)) {
+    // own keys only: `constructor` or `toString` must not pass as known keys
+    if (!Object.hasOwn(CONFIG_KEYS, k)) {
       throw new PermgateError('PERMGATE_ERR_CONFIG_UNKNOWN_KEY', `unknown key "${k}" (known: ${Object.keys(CONFIG_KEYS).join(', ')})`, { file, path: k })
     }
     const key = k as ConfigKey

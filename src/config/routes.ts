@@ -33,9 +33,10 @@ export function readRoutes(v: unknown): RouteRule[] {
       if (!isRecord(s) || (s.kind !== 'workspace' && s.kind !== 'deployment') || !Number.isSafeInteger(s.segment) || (s.segment as number) < 0) {
         throw invalid('scope is { kind: workspace | deployment, segment: <index of the path segment> }', at)
       }
-      scope = { kind: s.kind, segment: s.segment as number }
+      scope = Object.freeze({ kind: s.kind, segment: s.segment as number })
     }
-    return { methods, prefix: prefix.replace(/\/+$/, '') || '/', access, permissions, op, scope }
+    // Frozen like the rest of the config: the proxy reads these rules per request.
+    return Object.freeze({ methods: Object.freeze(methods), prefix: prefix.replace(/\/+$/, '') || '/', access, permissions: Object.freeze([...permissions]), op, scope })
   })
 }
 

@@ -28,3 +28,17 @@ export function forwardHeaders(
   headers['x-permgate-decision-id'] = decisionId
   return headers
 }
+
+/** Response headers about the upstream connection itself (RFC 9110 §7.6.1), never relayed. */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'upgrade']
+
+/**
+ * The upstream's response headers for the client, without its hop-by-hop headers (and those
+ * its Connection header names): the upstream's `Connection: keep-alive` must not override
+ * how permgate's own client connection ends (e.g. a client's `Connection: close`).
+ */
+export function responseHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const listed = typeof headers.connection === 'string' ? headers.connection.split(',').map((h) => h.trim().toLowerCase()) : []
+  for (const name of [...HOP_BY_HOP, ...listed]) delete headers[name]
+  return headers
+}

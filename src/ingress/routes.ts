@@ -33,9 +33,26 @@ export function compileRoutes(routes: readonly RouteRule[], policy: CompiledPoli
   })
 }
 
-// Encoded slashes, backslashes, dot segments and empty segments: a path that a router and the
-// upstream could read differently is refused rather than matched.
-const AMBIGUOUS = /%2f|%5c|\\|\/\.\.?(\/|$)|\/\//i
+// Encoded slashes, backslashes, dot segments (`.`/`..`, also percent-encoded: URL parsers read
+// `%2e%2e` as `..`), empty segments and a fragment (dropped before the upstream sees the path):
+// a path that a router and the upstream could read differently is refused rather than matched.
+const AMBIGUOUS = /%2f|%5c|\\|#|\/(?:\.|%2e){1,2}(\/|$)|\/\//i
+
+/**
+ * A path an upstream could serve as `endpoint` although it is not exactly it: the same after
+ * percent-decoding, in another letter case, or with a trailing slash (as non-strict routers read it).
+ */
+export function aliasesEndpoint(path: string, endpoint: string): boolean {
+  if (path === endpoint) return false
+  let decoded = path
+  try {
+    decoded = decodeURIComponent(path)
+  } catch {
+    // a malformed encoding is refused by fastify before this
+  }
+  const norm = (p: string): string => p.toLowerCase().replace(/\/+$/, '')
+  return norm(decoded) === norm(endpoint)
+}
 
 /** The route rule for a raw path (longest matching prefix wins), or undefined: no rule, 403. */
 export function matchRoute(routes: readonly CompiledRoute[], method: string, path: string): CompiledRoute | undefined {

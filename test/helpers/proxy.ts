@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
+import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTHeaderParameters, type JWTPayload } from 'jose'
 import { buildApp } from '../../src/app.js'
 import { loadServeConfig } from '../../src/config/load.js'
 import { startUpstream, type DemoUpstream } from '../../src/demo/upstream.js'
@@ -26,21 +26,50 @@ export interface Harness {
   readonly url: string
   readonly graphql: string
   readonly upstream: DemoUpstream
+  /** A token for `subject` (claim `uuid`), valid for an hour, signed with the harness key. */
   token(subject: string, claims?: Record<string, unknown>): Promise<string>
+  /** Exactly `payload` (no claim added) signed with the harness key; the header gets `alg` unless it names one. */
+  signRaw(payload: JWTPayload, header?: Partial<JWTHeaderParameters>): Promise<string>
+  /** What permgate verifies with: the public key PEM (RS256, ES256) or the secret file's text (HS256); '' for `jwt: 'none'`. */
+  readonly keyText: string
   close(): Promise<void>
 }
 
-/** permgate (policies/houston, RS256 PEM key, cookie) in front of the demo upstream, both on loopback port 0. */
-export async function startHarness(extraArgs: string[] = [], configYaml?: string): Promise<Harness> {
+/**
+ * The JWT key permgate is given: an SPKI PEM public key for RS256 (the default) or ES256, an
+ * HS256 secret file, or none at all (then extraArgs may name a key source such as --jwks-url,
+ * and `token`/`signRaw` reject).
+ */
+export type HarnessJwt = 'RS256' | 'ES256' | 'HS256' | 'none'
+
+export interface HarnessOptions {
+  /** @default 'RS256' */
+  readonly jwt?: HarnessJwt
+}
+
+/** permgate (policies/houston, RS256 PEM key unless `opts.jwt` says otherwise, cookie) in front of the demo upstream, both on loopback port 0. */
+export async function startHarness(extraArgs: string[] = [], configYaml?: string, opts: HarnessOptions = {}): Promise<Harness> {
+  const jwt = opts.jwt ?? 'RS256'
   const upstream = await startUpstream({ host: '127.0.0.1', port: 0 })
-  const { publicKey, privateKey } = await generateKeyPair('RS256')
-  const dir = tempFiles({ 'bindings.yaml': BINDINGS, 'jwt.pem': await exportSPKI(publicKey), ...(configYaml ? { 'permgate.yaml': configYaml } : {}) })
+  try {
+    return await listen(upstream, jwt, extraArgs, configYaml)
+  } catch (e) {
+    // A start that fails (a bad config under test) must not leave the upstream listening.
+    await upstream.close()
+    throw e
+  }
+}
+
+async function listen(upstream: DemoUpstream, jwt: HarnessJwt, extraArgs: string[], configYaml: string | undefined): Promise<Harness> {
+  const key = await harnessKey(jwt)
+  const dir = tempFiles({ 'bindings.yaml': BINDINGS, ...(key.file ? { [key.file]: key.text } : {}), ...(configYaml ? { 'permgate.yaml': configYaml } : {}) })
   const config = loadServeConfig([
     '--policy', POLICY_HOUSTON,
     '--bindings', join(dir, 'bindings.yaml'),
     '--upstream', upstream.url,
     '--port', '0',
-    '--jwt-public-key', join(dir, 'jwt.pem'),
+    ...(key.file ? [key.flag, join(dir, key.file)] : []),
+    ...(key.file && jwt !== 'RS256' ? ['--jwt-algorithms', jwt] : []),
     '--jwt-subject-claim', 'uuid',
     '--cookie-name', 'astronomer_example_com_auth',
     '--strip-header', 'x-user-id',
@@ -54,7 +83,9 @@ export async function startHarness(extraArgs: string[] = [], configYaml?: string
     url,
     graphql: `${url}/graphql`,
     upstream,
-    token: (subject, claims = {}) => sign(privateKey, subject, claims),
+    token: (subject, claims = {}) => sign(key, subject, claims),
+    signRaw: (payload, header = {}) => signRaw(key, payload, header),
+    keyText: key.text,
     close: async () => {
       await app.close()
       await upstream.close()
@@ -62,8 +93,34 @@ export async function startHarness(extraArgs: string[] = [], configYaml?: string
   }
 }
 
-function sign(key: CryptoKey, subject: string, claims: Record<string, unknown>): Promise<string> {
-  return new SignJWT({ uuid: subject, ...claims }).setProtectedHeader({ alg: 'RS256' }).setIssuedAt().setExpirationTime('1h').sign(key)
+interface HarnessKey {
+  readonly alg: HarnessJwt
+  readonly signing: CryptoKey | Uint8Array | undefined
+  /** The file permgate reads the key from, and the flag naming it (none for 'none'). */
+  readonly file: string | undefined
+  readonly flag: string
+  readonly text: string
+}
+
+async function harnessKey(alg: HarnessJwt): Promise<HarnessKey> {
+  if (alg === 'none') return { alg, signing: undefined, file: undefined, flag: '', text: '' }
+  if (alg === 'HS256') {
+    const secret = randomBytes(32).toString('hex')
+    // The trailing newline is how a secret file is usually written; it is not part of the secret.
+    return { alg, signing: new TextEncoder().encode(secret), file: 'jwt.secret', flag: '--jwt-secret-file', text: `${secret}\n` }
+  }
+  const { publicKey, privateKey } = await generateKeyPair(alg)
+  return { alg, signing: privateKey, file: 'jwt.pem', flag: '--jwt-public-key', text: await exportSPKI(publicKey) }
+}
+
+function sign(key: HarnessKey, subject: string, claims: Record<string, unknown>): Promise<string> {
+  if (key.signing === undefined) return Promise.reject(new Error('this harness has no signing key'))
+  return new SignJWT({ uuid: subject, ...claims }).setProtectedHeader({ alg: key.alg }).setIssuedAt().setExpirationTime('1h').sign(key.signing)
+}
+
+function signRaw(key: HarnessKey, payload: JWTPayload, header: Partial<JWTHeaderParameters>): Promise<string> {
+  if (key.signing === undefined) return Promise.reject(new Error('this harness has no signing key'))
+  return new SignJWT(payload).setProtectedHeader({ alg: key.alg, ...header }).sign(key.signing)
 }
 
 export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
