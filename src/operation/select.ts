@@ -48,10 +48,11 @@ export function extractOperation(
   const { defaults, declared } = readVariableDefinitions(op)
   const fields = collectRootFields(op, fragments, rootTypeNames[type])
   const checked = new Set<FieldNode>()
+  let usesVariables = false
   for (const [field, node] of fields) {
     if (checked.has(node)) continue
     checked.add(node)
-    checkArguments(field.args, declared)
+    if (checkArguments(field.args, declared)) usesVariables = true
   }
   return Object.freeze({
     type,
@@ -59,6 +60,7 @@ export function extractOperation(
     fields: Object.freeze(fields.map(([field]) => field)),
     variableDefaults: defaults,
     declaredVariables: declared,
+    usesVariables,
   })
 }
 

@@ -26,6 +26,11 @@ export interface ExtractedOperation {
   readonly variableDefaults: Readonly<Record<string, unknown>>
   /** Names of the variables the operation declares. */
   readonly declaredVariables: ReadonlySet<string>
+  /**
+   * Whether any root field argument uses a variable. When none does, a decision depends only
+   * on the principal and the operation, and can be cached for the pair.
+   */
+  readonly usesVariables: boolean
 }
 
 /** Limits on the work a client's document can cause. Every one has a named default. */

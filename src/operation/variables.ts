@@ -30,19 +30,23 @@ export function readVariableDefinitions(op: OperationDefinitionNode): VariableDe
  * declared, and no argument or input-object field name repeats. graphql-js keeps the last
  * of repeated names (spec "Argument Uniqueness", "Input Object Field Uniqueness"), so a
  * duplicate would let the value the policy sees differ from the one the upstream runs with.
+ * Returns true when an argument uses a variable.
  */
-export function checkArguments(args: readonly ArgumentNode[], declared: ReadonlySet<string>): void {
+export function checkArguments(args: readonly ArgumentNode[], declared: ReadonlySet<string>): boolean {
   const seen = new Set<string>()
+  let usesVariables = false
   for (const arg of args) {
     if (seen.has(arg.name.value)) {
       throw new PermgateError('PERMGATE_ERR_GRAPHQL_DUPLICATE_NAME', `argument "${arg.name.value}" is given twice`)
     }
     seen.add(arg.name.value)
-    checkValue(arg.value, declared)
+    if (checkValue(arg.value, declared)) usesVariables = true
   }
+  return usesVariables
 }
 
-function checkValue(value: ValueNode, declared: ReadonlySet<string>): void {
+/** Checks a value's variables are declared and its input fields unique; true when it uses a variable. */
+function checkValue(value: ValueNode, declared: ReadonlySet<string>): boolean {
   switch (value.kind) {
     case Kind.VARIABLE:
       if (!declared.has(value.name.value)) {
@@ -51,12 +55,15 @@ function checkValue(value: ValueNode, declared: ReadonlySet<string>): void {
           `variable "$${value.name.value}" is used but not declared by the operation`,
         )
       }
-      return
-    case Kind.LIST:
-      for (const item of value.values) checkValue(item, declared)
-      return
+      return true
+    case Kind.LIST: {
+      let uses = false
+      for (const item of value.values) if (checkValue(item, declared)) uses = true
+      return uses
+    }
     case Kind.OBJECT: {
       const seen = new Set<string>()
+      let uses = false
       for (const field of value.fields) {
         if (seen.has(field.name.value)) {
           throw new PermgateError(
@@ -65,12 +72,12 @@ function checkValue(value: ValueNode, declared: ReadonlySet<string>): void {
           )
         }
         seen.add(field.name.value)
-        checkValue(field.value, declared)
+        if (checkValue(field.value, declared)) uses = true
       }
-      return
+      return uses
     }
     default:
-      return
+      return false
   }
 }
 

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache'
 import type { BindingsStore, Principal } from '../bindings/types.js'
 import type { ExtractedOperation } from '../operation/types.js'
 import { decide, type Decision } from './decide.js'
-import { compilePrincipal, type PrincipalMasks } from './principal.js'
+import { compilePrincipal, DEFAULT_DECISIONS_PER_PRINCIPAL, type PrincipalMasks } from './principal.js'
 import type { CompiledPolicy } from './types.js'
 
 /** Compiled principals kept in memory. @default 10_000 entries */
@@ -21,6 +21,11 @@ export class Authorizer {
   readonly policy: CompiledPolicy
   readonly store: BindingsStore
   private readonly cache: LRUCache<string, PrincipalMasks>
+  /**
+   * The same principal object (the identity stage caches one per verified token) maps straight
+   * to its masks, skipping the key string and the LRU; entries go with the principal.
+   */
+  private byObject = new WeakMap<Principal, PrincipalMasks>()
   private readonly counters = { hits: 0, misses: 0, evictions: 0 }
   private storeVersion: number
 
@@ -40,7 +45,13 @@ export class Authorizer {
   masks(principal: Principal): PrincipalMasks {
     if (this.store.version !== this.storeVersion) {
       this.cache.clear()
+      this.byObject = new WeakMap()
       this.storeVersion = this.store.version
+    }
+    const known = this.byObject.get(principal)
+    if (known !== undefined) {
+      this.counters.hits++
+      return known
     }
     // \u0000 cannot occur in ids or group names that reach here from JSON or YAML keys unnoticed,
     // and the kind is part of the key so a user and a service account never share an entry.
@@ -48,16 +59,28 @@ export class Authorizer {
     let m = this.cache.get(key)
     if (m) {
       this.counters.hits++
-      return m
+    } else {
+      this.counters.misses++
+      m = compilePrincipal(this.policy, this.store, principal)
+      this.cache.set(key, m)
     }
-    this.counters.misses++
-    m = compilePrincipal(this.policy, this.store, principal)
-    this.cache.set(key, m)
+    this.byObject.set(principal, m)
     return m
   }
 
   decide(principal: Principal, op: ExtractedOperation, variables: Readonly<Record<string, unknown>> | undefined): Decision {
-    return decide(this.policy, this.masks(principal), op, variables)
+    const pm = this.masks(principal)
+    if (op.usesVariables) return decide(this.policy, pm, op, variables)
+    let d = pm.decisions.get(op)
+    if (d === undefined) {
+      d = decide(this.policy, pm, op, undefined)
+      // shared by every request of the pair from now on: make it immutable
+      Object.freeze(d.denied)
+      Object.freeze(d)
+      if (pm.decisions.size >= DEFAULT_DECISIONS_PER_PRINCIPAL) pm.decisions.clear()
+      pm.decisions.set(op, d)
+    }
+    return d
   }
 
   stats(): { hits: number; misses: number; evictions: number; size: number } {

@@ -1,6 +1,7 @@
 import { resolveArgPath } from '../operation/args.js'
 import type { ExtractedOperation, OperationType, RootField } from '../operation/types.js'
-import type { PrincipalMasks } from './principal.js'
+import { orInto } from './bits.js'
+import { DEFAULT_DECISIONS_PER_PRINCIPAL, type PrincipalMasks } from './principal.js'
 import type { CompiledPolicy, CompiledRule, Combinator, EntityKind, Mask } from './types.js'
 
 /** Why a field was allowed. */
@@ -41,13 +42,26 @@ export interface Decision {
 }
 
 const NONE: readonly FieldDecision[] = Object.freeze([])
-const ALLOWED_REASONS: ReadonlySet<FieldReason> = new Set<FieldReason>(['public', 'authenticated', 'permission', 'typename', 'introspection'])
+const ALLOWED: Readonly<Record<FieldReason, boolean>> = {
+  public: true,
+  authenticated: true,
+  permission: true,
+  typename: true,
+  introspection: true,
+  unauthenticated: false,
+  missing_permission: false,
+  no_rule: false,
+  invalid_scope: false,
+  introspection_denied: false,
+}
 
-/** Scratch for the entity a field's scope resolved to; one per call, never shared across calls. */
+/** Scratch for the entity a field's scope resolved to, read right after each field's decision. */
 interface Scratch {
   kind: EntityKind | undefined
   id: string | undefined
 }
+// Deciding is synchronous and never re-entrant, so one scratch serves every call.
+const SCRATCH: Scratch = { kind: undefined, id: undefined }
 
 /**
  * Decides one operation for one principal: allowed only if every root field is allowed.
@@ -61,12 +75,13 @@ export function decide(
 ): Decision {
   let denied: FieldDecision[] | undefined
   let unauthenticated = false
-  const scratch: Scratch = { kind: undefined, id: undefined }
-  for (const f of op.fields) {
-    const reason = decideField(policy, pm, op, f, variables, scratch)
-    if (ALLOWED_REASONS.has(reason)) continue
+  const fields = op.fields
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i] as RootField
+    const reason = decideField(policy, pm, op, f, variables, SCRATCH)
+    if (ALLOWED[reason]) continue
     if (reason === 'unauthenticated') unauthenticated = true
-    ;(denied ??= []).push(describe(policy, op.type, f, reason, scratch))
+    ;(denied ??= []).push(describe(policy, op.type, f, reason, SCRATCH))
   }
   if (!denied) return { allowed: true, reason: 'allowed', operationType: op.type, operationName: op.name, denied: NONE }
   return {
@@ -97,7 +112,7 @@ function describe(policy: CompiledPolicy, type: OperationType, f: RootField, rea
     type,
     field: f.name,
     alias: f.alias,
-    allowed: ALLOWED_REASONS.has(reason),
+    allowed: ALLOWED[reason],
     reason,
     required: rule?.permissions ?? [],
     op: rule?.access === 'permission' ? rule.op : undefined,
@@ -142,20 +157,26 @@ function decideField(
  * checked on the entity (kind, id); `id` null: no entity named, scoped permissions fail.
  */
 export function permits(pm: PrincipalMasks, rule: CompiledRule, kind: EntityKind | undefined, id: string | null): boolean {
-  let a: Mask | undefined
-  let b: Mask | undefined
-  let g: Mask | undefined
-  if (id !== null) {
-    g = pm.global
-    if (kind === 'workspace') {
-      a = pm.workspaces.get(id)
-    } else {
-      a = pm.deployments.get(id)
-      const ws = pm.parentOf.get(id)
-      if (ws !== undefined) b = pm.cascaded.get(ws)
-    }
+  if (id === null) return passes(rule, pm.system, undefined, undefined)
+  const entity = kind === 'workspace' ? pm.workspaces.get(id) : deploymentMask(pm, id)
+  return passes(rule, pm.system, entity ?? undefined, pm.global)
+}
+
+/** What the principal holds on deployment `id`: bound there, or cascaded from its workspace. */
+function deploymentMask(pm: PrincipalMasks, id: string): Mask | null {
+  const known = pm.resolvedDeployments.get(id)
+  if (known !== undefined) return known
+  const direct = pm.deployments.get(id)
+  const ws = pm.parentOf.get(id)
+  const cascaded = ws === undefined ? undefined : pm.cascaded.get(ws)
+  let m: Mask | null = direct ?? cascaded ?? null
+  if (direct !== undefined && cascaded !== undefined) {
+    m = Uint32Array.from(direct)
+    orInto(m, cascaded)
   }
-  return passes(rule, pm.system, a, b, g)
+  if (pm.resolvedDeployments.size >= DEFAULT_DECISIONS_PER_PRINCIPAL) pm.resolvedDeployments.clear()
+  pm.resolvedDeployments.set(id, m)
+  return m
 }
 
 const INVALID = Symbol('invalid scope')
@@ -186,14 +207,14 @@ function resolveScope(
   return null
 }
 
-/** One pass over the words: system bits from `sys`, scoped bits from the entity masks. */
-function passes(rule: CompiledRule, sys: Mask, a: Mask | undefined, b: Mask | undefined, g: Mask | undefined): boolean {
+/** One pass over the words: system bits from `sys`, scoped bits from the entity's mask and `g`. */
+function passes(rule: CompiledRule, sys: Mask, a: Mask | undefined, g: Mask | undefined): boolean {
   const req = rule.required
   const and = rule.op === 'AND'
   for (let i = 0; i < req.length; i++) {
     const r = req[i] as number
     if (r === 0) continue
-    const have = (sys[i] as number) | (a ? (a[i] as number) : 0) | (b ? (b[i] as number) : 0) | (g ? (g[i] as number) : 0)
+    const have = (sys[i] as number) | (a ? (a[i] as number) : 0) | (g ? (g[i] as number) : 0)
     if (and) {
       if ((have & r) >>> 0 !== r) return false
     } else if ((have & r) !== 0) {

@@ -1,4 +1,6 @@
 import type { Binding, BindingsStore, Principal } from '../bindings/types.js'
+import type { ExtractedOperation } from '../operation/types.js'
+import type { Decision } from './decide.js'
 import { andInto, andNotInto, orInto } from './bits.js'
 import type { CompiledPolicy, Mask } from './types.js'
 
@@ -25,7 +27,20 @@ export interface PrincipalMasks {
   /** deployment -> workspace, from the store the masks were computed with. */
   readonly parentOf: ReadonlyMap<string, string>
   readonly bindings: readonly ResolvedBinding[]
+  /**
+   * Decisions of operations that use no variables, by operation: they depend on nothing else.
+   * Bounded by DEFAULT_DECISIONS_PER_PRINCIPAL; the masks (and so this) go with a new policy or store.
+   */
+  readonly decisions: Map<ExtractedOperation, Decision>
+  /**
+   * Per deployment id, its direct and cascaded masks OR'd once (null: none), so a decision on a
+   * deployment reads one small map instead of the store's deployment table. Bounded like `decisions`.
+   */
+  readonly resolvedDeployments: Map<string, Mask | null>
 }
+
+/** Cached decisions per principal; the map is emptied when it reaches this. @default 256 */
+export const DEFAULT_DECISIONS_PER_PRINCIPAL = 256
 
 export function bindingsOf(policy: CompiledPolicy, store: BindingsStore, p: Principal): ResolvedBinding[] {
   if (p.kind === 'anonymous' || p.id === null) return []
@@ -68,5 +83,5 @@ export function compilePrincipal(policy: CompiledPolicy, store: BindingsStore, p
   }
   andInto(system, policy.systemBits)
   andNotInto(global, policy.systemBits)
-  return { principal, system, global, workspaces, deployments, cascaded, parentOf: store.deployments, bindings }
+  return { principal, system, global, workspaces, deployments, cascaded, parentOf: store.deployments, bindings, decisions: new Map(), resolvedDeployments: new Map() }
 }
