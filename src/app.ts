@@ -148,6 +148,8 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
     upstream: config.upstream.origin,
     prefix: '/',
     websocket: false,
+    // reply-from would log every forwarded request (and the upstream's errors with stacks)
+    disableRequestLogging: true,
     preHandler: gate,
     undici: { headersTimeout: config.upstreamTimeoutMs, bodyTimeout: config.upstreamTimeoutMs, connections: 128 },
     handler: (request: GatedRequest, reply: FastifyReply, dest: string, options: FastifyReplyFromHooks) => {

@@ -120,8 +120,9 @@ async function main(): Promise<number> {
   )
   out.push(table(['engine', ...ENGINE_HEAD], engineRows(results), new Set([1, 3, 5])), '')
   out.push(
-    `- (info) row: \`decide()\` with each case's principal masks fetched beforehand; the gap to the permgate row ` +
-      `is the principal-cache lookup in Authorizer (key string + LRU get)`,
+    `- (info) row: the pure \`decide()\` on every case, principal masks fetched beforehand and no decision reused; ` +
+      `the permgate row goes through Authorizer, which reuses the decision of an operation without variables ` +
+      `for the same principal (the cases passing the scope id as a variable are decided afresh every time)`,
   )
   out.push(`- permgate / casbin: ${fmtRatio(vsCasbin)}; permgate / CASL: ${fmtRatio(vsCasl)} (paired)`)
   out.push(cpuLine(results))

@@ -25,8 +25,8 @@ export function permgateEngine(name: string, authorizer: Authorizer, cases: read
 }
 
 /**
- * For information: `decide` alone, each case's principal masks fetched beforehand, so the
- * difference to the full engine is the principal-cache lookup inside `Authorizer`.
+ * For information: the pure `decide` alone, each case's principal masks fetched beforehand and
+ * no decision reused: every case is decided from the bitsets.
  */
 export function decideOnlyEngine(name: string, authorizer: Authorizer, cases: readonly Case[]): Engine {
   const masks: PrincipalMasks[] = cases.map((c) => authorizer.masks(c.principal))
