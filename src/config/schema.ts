@@ -8,8 +8,7 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 export const DEFAULT_MAX_BATCH_SIZE = 10
 /** Time to the upstream's response headers: 30 s. */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000
-/** Houston's service-account API keys: 32 characters without a dot. */
-export const DEFAULT_API_KEY_LENGTH = 32
+export { DEFAULT_API_KEY_LENGTH } from '../identity/types.js'
 
 export type RouteAccess = 'public' | 'authenticated' | 'permission'
 
