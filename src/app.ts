@@ -150,6 +150,8 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
     websocket: false,
     // reply-from would log every forwarded request (and the upstream's errors with stacks)
     disableRequestLogging: true,
+    // a request is forwarded once: reply-from would otherwise repeat a GET the upstream answers 503
+    retryMethods: [],
     preHandler: gate,
     undici: { headersTimeout: config.upstreamTimeoutMs, bodyTimeout: config.upstreamTimeoutMs, connections: 128 },
     handler: (request: GatedRequest, reply: FastifyReply, dest: string, options: FastifyReplyFromHooks) => {

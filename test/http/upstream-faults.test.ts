@@ -114,3 +114,38 @@ describe('--errors-as-200 (legacy clients)', () => {
     expect(legacy.upstream.count()).toBe(1)
   })
 })
+
+describe('a request is forwarded once', () => {
+  it('a GET the upstream answers 503 is not retried', async () => {
+    const { createServer } = await import('node:http')
+    const { join } = await import('node:path')
+    const { buildApp } = await import('../../src/app.js')
+    const { loadServeConfig } = await import('../../src/config/load.js')
+    const { prepare } = await import('../../src/serve.js')
+    const { POLICY_HOUSTON } = await import('../helpers/shared.js')
+    let hits = 0
+    const upstream = createServer((_req, res) => {
+      hits++
+      res.writeHead(503, { 'content-type': 'application/json' }).end('{"errors":[{"message":"busy"}]}')
+    })
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r))
+    const port = (upstream.address() as { port: number }).port
+    const config = loadServeConfig([
+      '--policy', POLICY_HOUSTON,
+      '--bindings', join(POLICY_HOUSTON, 'bindings.example.yaml'),
+      '--upstream', `http://127.0.0.1:${port}/graphql`,
+      '--log-level', 'silent',
+    ])
+    const app = buildApp(config, await prepare(config))
+    const url = await app.listen({ host: '127.0.0.1', port: 0 })
+    try {
+      const r = await fetch(`${url}/graphql?query=${encodeURIComponent('{ authConfig }')}`)
+      expect(r.status).toBe(503)
+      expect(hits).toBe(1)
+    } finally {
+      await app.close()
+      upstream.closeAllConnections()
+      await new Promise((r) => upstream.close(r))
+    }
+  })
+})
