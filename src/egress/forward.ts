@@ -38,7 +38,8 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'upgrade']
  * how permgate's own client connection ends (e.g. a client's `Connection: close`).
  */
 export function responseHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const listed = typeof headers.connection === 'string' ? headers.connection.split(',').map((h) => h.trim().toLowerCase()) : []
-  for (const name of [...HOP_BY_HOP, ...listed]) delete headers[name]
+  const connection = headers.connection
+  if (typeof connection === 'string') for (const name of connection.split(',')) delete headers[name.trim().toLowerCase()]
+  for (let i = 0; i < HOP_BY_HOP.length; i++) delete headers[HOP_BY_HOP[i] as string]
   return headers
 }

@@ -1,0 +1,152 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { ANONYMOUS, type Principal } from '../bindings/types.js'
+import type { ServeConfig } from '../config/schema.js'
+import { rejectDecision, rejectError, sendErrors, type RejectOptions } from '../egress/reject.js'
+import { PermgateError } from '../errors.js'
+import type { IdentityResolver } from '../identity/resolver.js'
+import type { DocumentCache } from '../operation/cache.js'
+import type { Authorizer } from '../policy/authorizer.js'
+import { permits } from '../policy/decide.js'
+import { checkJsonContentType, hasGraphQLParams, readGetParams, readPostBody, serialize, serializeGet, type ReadRequests } from './graphql-request.js'
+import { aliasesEndpoint, matchRoute, segmentAt, type CompiledRoute } from './routes.js'
+
+/** What the gate decides with. `authorizer` is read per request, so a reload swaps it whole. */
+export interface GateDeps {
+  readonly authorizer: () => Authorizer
+  readonly identity: IdentityResolver
+  readonly documents: DocumentCache
+  readonly routes: readonly CompiledRoute[]
+}
+
+/** Per-request state between the gate and the forwarder. */
+export interface Gate {
+  decisionId: string
+  principal: Principal
+  /** The re-serialized, authorized body (POST on the GraphQL path). */
+  body: string | undefined
+  /** The forwarded query string: re-serialized for GraphQL GET, dropped for GraphQL POST. */
+  queryString: string | undefined
+  /** A request to the GraphQL endpoint (forwarded to the upstream's GraphQL path). */
+  graphql: boolean
+}
+
+export const kGate = Symbol('permgate.gate')
+export type GatedRequest = FastifyRequest & { [kGate]?: Gate }
+
+/** The path of a raw request URL (no query string). */
+export function pathOf(url: string): string {
+  const q = url.indexOf('?')
+  return q < 0 ? url : url.slice(0, q)
+}
+
+/**
+ * The preHandler that decides every request before anything is forwarded. Callback style and
+ * synchronous when the credential is cached: the body was buffered by the content-type parser,
+ * documents, principals and decisions come from caches, so a warm request never awaits.
+ */
+export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: RejectOptions, nextId: () => string) {
+  // The upstream's GraphQL path, when requests reach it under another name: it is never routed.
+  const upstreamGraphQL = config.upstream.graphqlPath !== config.graphqlPath ? config.upstream.graphqlPath : undefined
+
+  return function gate(request: GatedRequest, reply: FastifyReply, done: (err?: Error) => void): void {
+    const g: Gate = { decisionId: nextId(), principal: ANONYMOUS, body: undefined, queryString: undefined, graphql: false }
+    request[kGate] = g
+    let resolved: Principal | Promise<Principal>
+    try {
+      resolved = deps.identity.resolve(request.headers)
+    } catch (e) {
+      reject(request, reply, g, e)
+      return
+    }
+    if (resolved instanceof Promise) {
+      resolved.then(
+        (p) => {
+          g.principal = p
+          if (decide(request, reply, g)) done()
+        },
+        (e: unknown) => reject(request, reply, g, e),
+      )
+      return
+    }
+    g.principal = resolved
+    if (decide(request, reply, g)) done()
+  }
+
+  /** True when the request may go on to the forwarder; otherwise it has been answered. */
+  function decide(request: FastifyRequest, reply: FastifyReply, g: Gate): boolean {
+    try {
+      const path = pathOf(request.url)
+      if (path === config.graphqlPath) {
+        g.graphql = true
+        return gateGraphQL(request, reply, g)
+      }
+      // Another spelling of a GraphQL endpoint would reach the upstream's GraphQL handler under
+      // a route rule, undecided: refused.
+      if (aliasesEndpoint(path, config.graphqlPath) || (upstreamGraphQL !== undefined && (path === upstreamGraphQL || aliasesEndpoint(path, upstreamGraphQL)))) {
+        throw new PermgateError('PERMGATE_ERR_REQUEST_SHAPE', `the path names a GraphQL endpoint in another spelling; send GraphQL requests to exactly ${config.graphqlPath}`)
+      }
+      return gateRoute(request, reply, g, path)
+    } catch (e) {
+      reject(request, reply, g, e)
+      return false
+    }
+  }
+
+  function reject(request: FastifyRequest, reply: FastifyReply, g: Gate, e: unknown): void {
+    if (!(e instanceof PermgateError)) request.log.error({ err: e, decisionId: g.decisionId }, 'error in the decision path: denied')
+    rejectError(request, reply, e, g.decisionId, rejectOpts)
+  }
+
+  function gateGraphQL(request: FastifyRequest, reply: FastifyReply, g: Gate): boolean {
+    const params = request.query as Record<string, unknown>
+    let read: ReadRequests
+    if (request.method === 'POST') {
+      // GraphQL over HTTP: a POST carries its request in the body only, never a second one in the URL
+      if (hasGraphQLParams(params)) throw new PermgateError('PERMGATE_ERR_REQUEST_SHAPE', 'a POST must not carry query, variables or operationName in the URL')
+      checkJsonContentType(request.headers['content-type'])
+      const body = request.body
+      read = readPostBody(Buffer.isBuffer(body) ? body : Buffer.alloc(0), config.maxBatchSize)
+    } else if (request.method === 'GET') {
+      read = readGetParams(params)
+    } else {
+      sendErrors(request, reply, 405, [{ message: `${request.method} is not allowed on the GraphQL endpoint`, extensions: { code: 'METHOD_NOT_ALLOWED', reason: 'PERMGATE_ERR_METHOD_NOT_ALLOWED', decisionId: g.decisionId } }], rejectOpts, { allow: 'GET, POST' })
+      return false
+    }
+    const authorizer = deps.authorizer()
+    for (let i = 0; i < read.items.length; i++) {
+      const item = read.items[i]!
+      const op = deps.documents.get(item.query, item.operationName)
+      // GraphQL over HTTP: a GET request must not run a mutation (or a subscription)
+      if (request.method === 'GET' && op.type !== 'Query') {
+        throw new PermgateError('PERMGATE_ERR_METHOD_NOT_ALLOWED', `a ${op.type.toLowerCase()} must be sent with POST`)
+      }
+      const d = authorizer.decide(g.principal, op, item.variables)
+      if (!d.allowed) {
+        rejectDecision(request, reply, d, g.decisionId, rejectOpts, read.batch ? i : undefined)
+        return false
+      }
+    }
+    if (request.method === 'POST') {
+      g.body = serialize(read)
+      g.queryString = ''
+    } else {
+      g.queryString = serializeGet(read.items[0]!)
+    }
+    return true
+  }
+
+  function gateRoute(request: FastifyRequest, reply: FastifyReply, g: Gate, path: string): boolean {
+    const route = matchRoute(deps.routes, request.method, path)
+    if (route === undefined) throw new PermgateError('PERMGATE_ERR_NO_ROUTE', `no route rule allows ${request.method} ${path}`)
+    if (route.rule.access === 'public') return true
+    if (g.principal.kind === 'anonymous') {
+      sendErrors(request, reply, 401, [{ message: `${request.method} ${path} requires an authenticated caller`, extensions: { code: 'UNAUTHENTICATED', reason: 'unauthenticated', decisionId: g.decisionId } }], rejectOpts, { 'www-authenticate': 'Bearer' })
+      return false
+    }
+    if (route.check === undefined) return true
+    const scope = route.rule.scope
+    const id = scope === undefined ? null : segmentAt(path, scope.segment)
+    if (permits(deps.authorizer().masks(g.principal), route.check, scope?.kind, id)) return true
+    throw new PermgateError('PERMGATE_ERR_FORBIDDEN', `${request.method} ${path} requires ${route.rule.permissions.join(route.rule.op === 'OR' ? ' or ' : ' and ')}${id ? ` on ${scope?.kind} ${id}` : ''}`)
+  }
+}
