@@ -14,46 +14,63 @@ const DECODERS = {
  * `maxBytes` of it: a body (or a decompression bomb) that grows past the limit is refused
  * with 413 as soon as it does, not after.
  */
-export async function readBody(payload: Readable, contentEncoding: string | undefined, contentLength: string | undefined, maxBytes: number): Promise<Buffer> {
-  if (contentLength !== undefined && Number(contentLength) > maxBytes) throw tooLarge(maxBytes)
-  const encoding = (contentEncoding ?? 'identity').trim().toLowerCase()
-  let source: Readable = payload
-  if (encoding !== 'identity' && encoding !== '') {
-    const make = DECODERS[encoding as keyof typeof DECODERS]
-    if (make === undefined) {
-      payload.resume()
-      throw new PermgateError('PERMGATE_ERR_UNSUPPORTED_ENCODING', `Content-Encoding "${encoding}" is not supported (gzip, deflate, br or none)`)
-    }
-    // Both the compressed and the decompressed stream are capped.
-    const decoder = make({ maxOutputLength: maxBytes + 1 } as object)
-    payload.on('error', (e) => decoder.destroy(e))
-    source = payload.pipe(decoder)
+export function readBody(payload: Readable, contentEncoding: string | undefined, contentLength: string | undefined, maxBytes: number): Promise<Buffer> {
+  if (contentLength !== undefined && Number(contentLength) > maxBytes) {
+    payload.resume()
+    return Promise.reject(tooLarge(maxBytes))
   }
-  const chunks: Buffer[] = []
-  let total = 0
+  const encoding = contentEncoding === undefined ? 'identity' : contentEncoding.trim().toLowerCase()
+  if (encoding === 'identity' || encoding === '') return collect(payload, payload, maxBytes, undefined)
+  const make = DECODERS[encoding as keyof typeof DECODERS]
+  if (make === undefined) {
+    payload.resume()
+    return Promise.reject(new PermgateError('PERMGATE_ERR_UNSUPPORTED_ENCODING', `Content-Encoding "${encoding}" is not supported (gzip, deflate, br or none)`))
+  }
+  // Both the compressed and the decompressed stream are capped.
+  const decoder = make({ maxOutputLength: maxBytes + 1 } as object)
   let raw = 0
-  const countRaw = (c: Buffer): void => {
+  payload.on('data', (c: Buffer) => {
     raw += c.length
-    if (raw > maxBytes) payload.destroy(tooLarge(maxBytes))
-  }
-  if (source !== payload) payload.on('data', countRaw)
-  try {
-    for await (const chunk of source) {
-      const c = chunk as Buffer
-      total += c.length
-      if (total > maxBytes) throw tooLarge(maxBytes)
-      chunks.push(c)
+    if (raw > maxBytes) decoder.destroy(tooLarge(maxBytes))
+  })
+  payload.on('error', (e) => decoder.destroy(e))
+  return collect(payload.pipe(decoder), payload, maxBytes, encoding)
+}
+
+/** Collects a stream's chunks (events, not an async iterator: this runs for every request). */
+function collect(source: Readable, payload: Readable, maxBytes: number, encoding: string | undefined): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let total = 0
+    let finished = false
+    const fail = (e: unknown): void => {
+      if (finished) return
+      finished = true
+      if (source !== payload) source.destroy()
+      payload.resume()
+      reject(mapError(e, maxBytes, encoding))
     }
-  } catch (e) {
-    payload.off('data', countRaw)
-    source.destroy()
-    if (e instanceof PermgateError) throw e
-    const code = (e as { code?: string }).code
-    if (code === 'ERR_BUFFER_TOO_LARGE' || code === 'ERR_OUT_OF_RANGE') throw tooLarge(maxBytes)
-    if (source !== payload) throw new PermgateError('PERMGATE_ERR_BAD_ENCODING', `the body is not valid ${encoding}`)
-    throw e
-  }
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total)
+    source.on('data', (c: Buffer) => {
+      if (finished) return
+      total += c.length
+      if (total > maxBytes) return fail(tooLarge(maxBytes))
+      chunks.push(c)
+    })
+    source.on('end', () => {
+      if (finished) return
+      finished = true
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total))
+    })
+    source.on('error', fail)
+  })
+}
+
+function mapError(e: unknown, maxBytes: number, encoding: string | undefined): unknown {
+  if (e instanceof PermgateError) return e
+  const code = (e as { code?: string }).code
+  if (code === 'ERR_BUFFER_TOO_LARGE' || code === 'ERR_OUT_OF_RANGE') return tooLarge(maxBytes)
+  if (encoding !== undefined) return new PermgateError('PERMGATE_ERR_BAD_ENCODING', `the body is not valid ${encoding}`)
+  return e
 }
 
 function tooLarge(maxBytes: number): PermgateError {
