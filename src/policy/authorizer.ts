@@ -27,6 +27,7 @@ export class Authorizer {
    */
   private byObject = new WeakMap<Principal, PrincipalMasks>()
   private readonly counters = { hits: 0, misses: 0, evictions: 0 }
+  private readonly decisionCounters = { hits: 0, misses: 0, evictions: 0 }
   private storeVersion: number
 
   constructor(policy: CompiledPolicy, store: BindingsStore, opts: AuthorizerOptions = {}) {
@@ -72,18 +73,25 @@ export class Authorizer {
     const pm = this.masks(principal)
     if (op.usesVariables) return decide(this.policy, pm, op, variables)
     let d = pm.decisions.get(op)
-    if (d === undefined) {
+    if (d !== undefined) {
+      this.decisionCounters.hits++
+    } else {
+      this.decisionCounters.misses++
       d = decide(this.policy, pm, op, undefined)
       // shared by every request of the pair from now on: make it immutable
       Object.freeze(d.denied)
       Object.freeze(d)
-      if (pm.decisions.size >= DEFAULT_DECISIONS_PER_PRINCIPAL) pm.decisions.clear()
+      if (pm.decisions.size >= DEFAULT_DECISIONS_PER_PRINCIPAL) {
+        this.decisionCounters.evictions += pm.decisions.size
+        pm.decisions.clear()
+      }
       pm.decisions.set(op, d)
     }
     return d
   }
 
-  stats(): { hits: number; misses: number; evictions: number; size: number } {
-    return { ...this.counters, size: this.cache.size }
+  /** Principal masks cache (`size` entries), and the per-principal decision caches. */
+  stats(): { hits: number; misses: number; evictions: number; size: number; decisions: { hits: number; misses: number; evictions: number } } {
+    return { ...this.counters, size: this.cache.size, decisions: { ...this.decisionCounters } }
   }
 }

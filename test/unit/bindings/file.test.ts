@@ -77,6 +77,7 @@ describe('bindings file', () => {
     a.decide({ kind: 'user', id: 'u-1', groups: [] }, q, undefined)
     a.decide({ kind: 'user', id: 'u-1', groups: [] }, q, undefined)
     a.decide({ kind: 'user', id: 'u-2', groups: [] }, q, undefined)
-    expect(a.stats()).toEqual({ hits: 1, misses: 2, evictions: 1, size: 1 })
+    expect(a.stats()).toMatchObject({ hits: 1, misses: 2, evictions: 1, size: 1 })
+    expect(a.stats().decisions).toEqual({ hits: 1, misses: 2, evictions: 0 })
   })
 })
