@@ -1,12 +1,13 @@
-import { createRemoteJWKSet, importJWK, importSPKI, importX509, type CryptoKey, type JWK, type JWTVerifyGetKey } from 'jose'
+import { createSecretKey, KeyObject } from 'node:crypto'
+import { createRemoteJWKSet, importJWK, importSPKI, importX509, type JWK, type JWTVerifyGetKey, type KeyLike } from 'jose'
 import { PermgateError } from '../errors.js'
 import type { KeySource } from './options.js'
 
-type Key = CryptoKey | Uint8Array
+type Key = KeyLike | Uint8Array
 
 /**
- * The key lookup handed to `jwtVerify`. A static key is imported once here, one CryptoKey
- * per allowed algorithm (WebCrypto binds a key to its algorithm), so a key that cannot
+ * The key lookup handed to `jwtVerify`. A static key is imported once here, one key object
+ * per allowed algorithm, so a key that cannot
  * serve an allowed algorithm fails at start, not per request. A remote JWK set is selected
  * by `alg` and `kid` only: `jku`, `x5u`, `x5c` and `kid` are never used as URLs or paths
  * (RFC 8725 §3.10; letting the token name its key's location lets an attacker pick the key).
@@ -16,7 +17,9 @@ export async function loadKey(source: KeySource, algorithms: readonly string[]):
   const keys = new Map<string, Key>()
   for (const alg of algorithms) {
     try {
-      keys.set(alg, await importStatic(source, alg))
+      const key = await importStatic(source, alg)
+      if (!keyFits(key, alg)) throw new Error('key type')
+      keys.set(alg, key)
     } catch {
       throw new PermgateError('PERMGATE_ERR_CONFIG_CONTRADICTION', `identity.jwt.${sourceName(source)} cannot verify ${alg} tokens (wrong key type, or not a key)`)
     }
@@ -31,12 +34,32 @@ export async function loadKey(source: KeySource, algorithms: readonly string[]):
 async function importStatic(source: Exclude<KeySource, { kind: 'jwks' }>, alg: string): Promise<Key> {
   switch (source.kind) {
     case 'secret':
-      return source.secret
+      // a node KeyObject: jose's Node runtime verifies HMAC with node:crypto, without WebCrypto's async hop
+      return createSecretKey(source.secret)
     case 'jwk':
-      return importJWK(source.jwk as JWK, alg)
+      return importJWK(source.jwk as unknown as JWK, alg)
     case 'pem':
       return source.pem.includes('-----BEGIN CERTIFICATE-----') ? importX509(source.pem, alg) : importSPKI(source.pem, alg)
   }
+}
+
+const CURVES: Readonly<Record<string, string>> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' }
+
+/**
+ * Whether a key can verify `alg`, checked at start: jose's Node runtime imports a PEM without
+ * binding it to an algorithm, so an RSA key listed for ES256 or HS256 would otherwise only
+ * fail per request (and an RSA public key must never be usable as an HMAC secret).
+ */
+function keyFits(key: Key, alg: string): boolean {
+  if (!(key instanceof KeyObject)) return alg.startsWith('HS')
+  if (alg.startsWith('HS')) return key.type === 'secret'
+  if (key.type !== 'public') return false
+  const type = key.asymmetricKeyType
+  if (alg.startsWith('RS')) return type === 'rsa'
+  if (alg.startsWith('PS')) return type === 'rsa' || type === 'rsa-pss'
+  if (alg.startsWith('ES')) return type === 'ec' && key.asymmetricKeyDetails?.namedCurve === CURVES[alg]
+  if (alg === 'EdDSA' || alg === 'Ed25519') return type === 'ed25519' || (alg === 'EdDSA' && type === 'ed448')
+  return false
 }
 
 function remoteKey(source: Extract<KeySource, { kind: 'jwks' }>): JWTVerifyGetKey {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTHeaderParameters, type JWTPayload } from 'jose'
+import { exportSPKI, generateKeyPair, SignJWT, type KeyLike, type JWTHeaderParameters, type JWTPayload } from 'jose'
 import { buildApp } from '../../src/app.js'
 import { loadServeConfig } from '../../src/config/load.js'
 import { startUpstream, type DemoUpstream } from '../../src/demo/upstream.js'
@@ -95,7 +95,7 @@ async function listen(upstream: DemoUpstream, jwt: HarnessJwt, extraArgs: string
 
 interface HarnessKey {
   readonly alg: HarnessJwt
-  readonly signing: CryptoKey | Uint8Array | undefined
+  readonly signing: KeyLike | Uint8Array | undefined
   /** The file permgate reads the key from, and the flag naming it (none for 'none'). */
   readonly file: string | undefined
   readonly flag: string

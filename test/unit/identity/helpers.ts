@@ -1,7 +1,7 @@
 import { KeyObject, sign as nodeSign } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose'
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type KeyLike, type JWK, type JWTPayload } from 'jose'
 import { expect } from 'vitest'
 import { FileBindingsStore } from '../../../src/bindings/file.js'
 import type { SubjectEntry } from '../../../src/bindings/types.js'
@@ -13,7 +13,7 @@ export const NOW_SEC = NOW_MS / 1000
 
 export interface TestKey {
   readonly alg: string
-  readonly privateKey: CryptoKey
+  readonly privateKey: KeyLike
   readonly publicKeyPem: string
   readonly publicJwk: JWK
 }
@@ -25,7 +25,7 @@ export async function testKey(alg: 'RS256' | 'ES256', kid?: string): Promise<Tes
 }
 
 /** A token valid at NOW: `sub` alice, expiring in an hour, unless `claims` say otherwise (undefined drops a claim). */
-export function sign(key: CryptoKey | Uint8Array, alg: string, claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}): Promise<string> {
+export function sign(key: KeyLike | Uint8Array, alg: string, claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}): Promise<string> {
   return new SignJWT({ sub: 'alice', iat: NOW_SEC, exp: NOW_SEC + 3600, ...claims } as JWTPayload)
     .setProtectedHeader({ ...header, alg })
     .sign(key)
@@ -115,8 +115,8 @@ export async function selfSignedCertPem(key: TestKey): Promise<string> {
   const validity = seq(tlv(0x17, Buffer.from('250101000000Z')), tlv(0x17, Buffer.from('491231235959Z')))
   const spki = Buffer.from(key.publicKeyPem.replace(/-----[^-]+-----|\s/g, ''), 'base64')
   const tbs = seq(Buffer.from('a003020102', 'hex'), Buffer.from('020101', 'hex'), ecdsaWithSha256, name, validity, name, spki)
-  const signature = nodeSign('sha256', tbs, KeyObject.from(key.privateKey))
+  const signature = nodeSign('sha256', tbs, key.privateKey as KeyObject)
   const cert = seq(tbs, ecdsaWithSha256, tlv(0x03, Buffer.from([0]), signature))
-  const b64 = cert.toString('base64').replace(/.{64}/g, '$&\n')
+  const b64 = (cert.toString('base64').match(/.{1,64}/g) ?? []).join('\n')
   return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`
 }
