@@ -60,11 +60,11 @@ export const ENGINE_HEAD = ['median decisions/s', 'min - max over rounds', 'ns/d
 
 export const verdict = (met: boolean): string => (met ? 'met' : 'MISSED')
 
-/** Writes the results as `micro-<stamp>.json` and, for a full run, `micro-latest.json` too. */
-export function writeResults(dir: string, stamp: string, data: unknown, latest: boolean): string[] {
+/** Writes the results as `<prefix>-<stamp>.json` and, for a full run, `<prefix>-latest.json` too. */
+export function writeResults(dir: string, stamp: string, data: unknown, latest: boolean, prefix = 'micro'): string[] {
   mkdirSync(dir, { recursive: true })
   const text = `${JSON.stringify(data, null, 2)}\n`
-  const names = [`micro-${stamp}.json`, ...(latest ? ['micro-latest.json'] : [])]
+  const names = [`${prefix}-${stamp}.json`, ...(latest ? [`${prefix}-latest.json`] : [])]
   for (const name of names) {
     const tmp = join(dir, `${name}.${process.pid}.tmp`)
     writeFileSync(tmp, text)
