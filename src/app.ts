@@ -83,7 +83,10 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
       rejectError(reply.request, reply, e, g?.decisionId ?? nextId(), rejectOpts)
     },
   }
-  let base: ReplyOptions | undefined
+  // The options handed to reply.from: two fixed shapes, built once where the request allows
+  // (a fresh spread of a large object per request cost more than the decision itself).
+  let withoutBody: ReplyOptions | undefined
+  let rewriteHeaders: FastifyReplyFromHooks['rewriteHeaders']
 
   void app.register(proxy, {
     upstream: config.upstream.origin,
@@ -102,9 +105,20 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
       const g = request[kGate]
       // Nothing the gate did not look at is forwarded.
       if (g === undefined) return rejectError(request, reply, new Error('request reached the forwarder without a decision'), nextId(), rejectOpts)
-      base ??= { ...options, ...hooks } as ReplyOptions
+      if (withoutBody === undefined) {
+        rewriteHeaders = options.rewriteHeaders
+        withoutBody = { ...options, ...hooks } as ReplyOptions
+      }
       const target = g.graphql ? (config.upstream.graphqlPath ?? dest) : dest
-      return reply.from(target, g.body === undefined ? base : { ...base, body: g.body, contentType: 'application/json' })
+      if (g.body === undefined) return reply.from(target, withoutBody)
+      return reply.from(target, {
+        rewriteHeaders,
+        queryString: hooks.queryString,
+        rewriteRequestHeaders: hooks.rewriteRequestHeaders,
+        onError: hooks.onError,
+        body: g.body,
+        contentType: 'application/json',
+      } as ReplyOptions)
     },
   })
   return app
