@@ -12,7 +12,7 @@ type Key = KeyLike | Uint8Array
  * by `alg` and `kid` only: `jku`, `x5u`, `x5c` and `kid` are never used as URLs or paths
  * (RFC 8725 §3.10; letting the token name its key's location lets an attacker pick the key).
  */
-export async function loadKey(source: KeySource, algorithms: readonly string[]): Promise<JWTVerifyGetKey> {
+export async function loadKey(source: KeySource, algorithms: readonly string[]): Promise<JWTVerifyGetKey | Key> {
   if (source.kind === 'jwks') return remoteKey(source)
   const keys = new Map<string, Key>()
   for (const alg of algorithms) {
@@ -24,6 +24,15 @@ export async function loadKey(source: KeySource, algorithms: readonly string[]):
       throw new PermgateError('PERMGATE_ERR_CONFIG_CONTRADICTION', `identity.jwt.${sourceName(source)} cannot verify ${alg} tokens (wrong key type, or not a key)`)
     }
   }
+  return keyLookup(keys)
+}
+
+/**
+ * One key per allowed algorithm. jose checks `alg` against the allow-list before it asks for a
+ * key, so with a single algorithm the key itself is handed over (no lookup call per token).
+ */
+export function keyLookup(keys: ReadonlyMap<string, Key>): JWTVerifyGetKey | Key {
+  if (keys.size === 1) return keys.values().next().value as Key
   return async (header) => {
     const key = keys.get(header.alg)
     if (key === undefined) throw new PermgateError('PERMGATE_ERR_AUTH_TOKEN_ALGORITHM', 'the token algorithm is not allowed')

@@ -38,7 +38,9 @@ export async function createJwtVerifier(opts: JwtOptions, now: () => number): Pr
     }
     let payload: JWTPayload
     try {
-      ;({ payload } = await jwtVerify(token, key, { ...base, currentDate: new Date(now()) }))
+      ;({ payload } = await (typeof key === 'function'
+        ? jwtVerify(token, key, { ...base, currentDate: new Date(now()) })
+        : jwtVerify(token, key, { ...base, currentDate: new Date(now()) })))
     } catch (e) {
       throw fromJoseError(e)
     }
