@@ -9,6 +9,8 @@ import { TokenCache, type TokenCacheStats } from './token-cache.js'
 import type { IdentityOptions } from './types.js'
 
 const NO_GROUPS: readonly string[] = Object.freeze([])
+/** Principals kept for reuse across tokens (the map is emptied when it reaches this). */
+const DEFAULT_INTERNED_PRINCIPALS = 10_000
 
 /** Request headers -> Principal: the identity stage. */
 export class IdentityResolver {
@@ -16,6 +18,7 @@ export class IdentityResolver {
   readonly #verify: JwtVerifier | undefined
   readonly #cache: TokenCache
   readonly #store: () => BindingsStore
+  readonly #principals = new Map<string, Principal>()
 
   private constructor(credential: CredentialOptions, verify: JwtVerifier | undefined, cache: TokenCache, store: () => BindingsStore) {
     this.#credential = credential
@@ -69,9 +72,25 @@ export class IdentityResolver {
     return this.#cache.stats()
   }
 
+  /**
+   * One principal object per subject without groups, shared by all its tokens: a new token of a
+   * known subject then finds the principal's compiled masks by object, and allocates nothing.
+   */
+  #interned(kind: SubjectKind, id: string): Principal {
+    const key = kind === 'user' ? id : `${kind}\u0000${id}`
+    let p = this.#principals.get(key)
+    if (p === undefined || p.kind !== kind) {
+      if (this.#principals.size >= DEFAULT_INTERNED_PRINCIPALS) this.#principals.clear()
+      p = principal(kind, id, NO_GROUPS)
+      this.#principals.set(key, p)
+    }
+    return p
+  }
+
   async #verifyAndCache(verify: JwtVerifier, token: string): Promise<Principal> {
     const { subject, groups, expiresAtMs } = await verify(token)
-    const p = principal(this.#store().subject(subject)?.kind ?? 'user', subject, groups)
+    const kind = this.#store().subject(subject)?.kind ?? 'user'
+    const p = groups.length === 0 ? this.#interned(kind, subject) : principal(kind, subject, groups)
     this.#cache.set(token, { principal: p, expiresAtMs })
     return p
   }

@@ -56,6 +56,17 @@ describe('IdentityResolver', () => {
     expect(r.stats()).toMatchObject({ hits: 1, misses: 1 })
   })
 
+  it('shares one principal object among the tokens of a subject without groups', async () => {
+    const r = await resolver()
+    const a = await r.resolve({ authorization: `Bearer ${await sign(rsa.privateKey, 'RS256', { jti: '1' })}` })
+    const b = await r.resolve({ authorization: `Bearer ${await sign(rsa.privateKey, 'RS256', { jti: '2' })}` })
+    expect(r.stats()).toMatchObject({ misses: 2, size: 2 })
+    expect(b).toBe(a)
+    const withGroups = await r.resolve({ authorization: `Bearer ${await sign(rsa.privateKey, 'RS256', { jti: '3', teams: ['ops'] })}` })
+    expect(withGroups).not.toBe(a)
+    expect(withGroups.groups).toEqual(['ops'])
+  })
+
   it('takes the subject kind from the bindings store, and follows a reload on a cache hit', async () => {
     const r = await resolver()
     const token = await sign(rsa.privateKey, 'RS256', { sub: 'svc-jwt' })
