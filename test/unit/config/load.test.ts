@@ -1,3 +1,4 @@
+import { thrown } from '../../helpers/errors.js'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -16,16 +17,6 @@ function workspace(extra: Record<string, string> = {}): string {
 
 /** The minimal valid command line, relative to `dir`. */
 const base = ['--policy', 'policy.yaml', '--bindings', 'bindings.yaml', '--upstream', 'http://127.0.0.1:4000/graphql']
-
-function thrown(fn: () => unknown): PermgateError {
-  try {
-    fn()
-  } catch (e) {
-    expect(e).toBeInstanceOf(PermgateError)
-    return e as PermgateError
-  }
-  throw new Error('expected an error')
-}
 
 function expectCode(fn: () => unknown, code: ErrorCode, path?: string): PermgateError {
   const e = thrown(fn)

@@ -37,16 +37,7 @@ export function unsecuredToken(claims: Record<string, unknown>): string {
   return `${part({ alg: 'none', typ: 'JWT' })}.${part({ sub: 'alice', exp: NOW_SEC + 3600, ...claims })}.`
 }
 
-/** The error `fn` throws. */
-export function thrown(fn: () => unknown): PermgateError {
-  try {
-    fn()
-  } catch (e) {
-    expect(e).toBeInstanceOf(PermgateError)
-    return e as PermgateError
-  }
-  throw new Error('expected an error')
-}
+export { thrown } from '../../helpers/errors.js'
 
 /** The error `p` rejects with. */
 export async function rejected(p: unknown): Promise<PermgateError> {
