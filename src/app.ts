@@ -45,9 +45,19 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
   })
   app.addContentTypeParser('*', (_request: FastifyRequest, payload: IncomingMessage, done: (err: Error | null, body?: unknown) => void) => done(null, payload))
   app.setErrorHandler((error, request, reply) => {
+    deps.metrics?.refusedEarly(error instanceof PermgateError ? error.code : 'PERMGATE_ERR_INTERNAL')
     if (!(error instanceof PermgateError)) request.log.error({ err: error }, 'request failed before a decision: denied')
     return rejectError(request, reply, error, (request as GatedRequest)[kGate]?.decisionId ?? nextId(), rejectOpts)
   })
+
+  const metrics = deps.metrics
+  if (metrics !== undefined) {
+    app.addHook('onResponse', (request, reply, done) => {
+      const g = (request as GatedRequest)[kGate]
+      if (g !== undefined && g.forwardedAt !== 0) metrics.upstream(reply.statusCode, (performance.now() - g.forwardedAt) / 1000)
+      done()
+    })
+  }
 
   app.get('/healthz', async () => {
     const p = deps.authorizer().policy
@@ -109,6 +119,7 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
         rewriteHeaders = options.rewriteHeaders
         withoutBody = { ...options, ...hooks } as ReplyOptions
       }
+      g.forwardedAt = performance.now()
       const target = g.graphql ? (config.upstream.graphqlPath ?? dest) : dest
       if (g.body === undefined) return reply.from(target, withoutBody)
       return reply.from(target, {

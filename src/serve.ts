@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
+import { buildAdminApp } from './admin.js'
 import { buildApp, type AppDeps } from './app.js'
+import { Metrics } from './telemetry/metrics.js'
 import { loadBindingsFile } from './bindings/file.js'
 import type { ServeConfig } from './config/schema.js'
 import { PermgateError } from './errors.js'
@@ -17,7 +19,15 @@ export async function prepare(config: ServeConfig, now: () => number = Date.now)
   const policy = compilePolicy(loadPolicy(config.policy, { overlays: config.overlays }))
   const authorizer = new Authorizer(policy, loadBindingsFile(config.bindings, policy))
   const identity = await IdentityResolver.create(identityOptions(config), () => authorizer.store, now)
-  return { authorizer: () => authorizer, identity, documents: new DocumentCache(), routes: compileRoutes(config.routes, policy) }
+  const documents = new DocumentCache()
+  const metrics = new Metrics(
+    () => {
+      const a = authorizer.stats()
+      return { documents: documents.stats(), tokens: identity.stats(), principals: a, decisions: a.decisions }
+    },
+    () => authorizer.policy.revision,
+  )
+  return { authorizer: () => authorizer, identity, documents, routes: compileRoutes(config.routes, policy), metrics }
 }
 
 export function identityOptions(config: ServeConfig): IdentityOptions {
@@ -57,6 +67,8 @@ export interface Server {
   readonly app: FastifyInstance
   /** The address it listens on, e.g. http://127.0.0.1:8080 */
   readonly url: string
+  /** The admin server's address (/metrics, /healthz, /readyz). */
+  readonly adminUrl: string
   close(): Promise<void>
 }
 
@@ -64,16 +76,25 @@ export interface Server {
 export async function startServer(config: ServeConfig, opts: { handleSignals?: boolean } = {}): Promise<Server> {
   const deps = await prepare(config)
   const app = buildApp(config, deps)
+  const admin = buildAdminApp(config, deps, deps.metrics as Metrics)
   const url = await app.listen({ host: config.host, port: config.port })
+  const adminUrl = await admin.listen({ host: config.admin.host, port: config.admin.port })
   const p = deps.authorizer().policy
-  app.log.info({ policy: p.name, revision: p.revision, upstream: config.upstream.origin + (config.upstream.graphqlPath ?? '') }, `permgate listening on ${url}`)
+  app.log.info({ policy: p.name, revision: p.revision, upstream: config.upstream.origin + (config.upstream.graphqlPath ?? '') }, `permgate listening on ${url} (admin: ${adminUrl})`)
   if (opts.handleSignals) {
     const stop = (signal: string): void => {
       app.log.info(`${signal}: draining`)
-      void app.close().then(() => process.exit(0))
+      void Promise.all([app.close(), admin.close()]).then(() => process.exit(0))
     }
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))
   }
-  return { app, url, close: () => app.close() }
+  return {
+    app,
+    url,
+    adminUrl,
+    close: async () => {
+      await Promise.all([app.close(), admin.close()])
+    },
+  }
 }

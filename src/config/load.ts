@@ -6,7 +6,7 @@ import { PermgateError } from '../errors.js'
 import { isRecord } from '../policy/yaml.js'
 import { readRoutes } from './routes.js'
 import {
-  CONFIG_KEYS, DEFAULT_API_KEY_LENGTH, DEFAULT_GRAPHQL_PATH, DEFAULT_HOST, DEFAULT_MAX_BATCH_SIZE,
+  CONFIG_KEYS, DEFAULT_ADMIN_PORT, DEFAULT_API_KEY_LENGTH, DEFAULT_GRAPHQL_PATH, DEFAULT_HOST, DEFAULT_MAX_BATCH_SIZE,
   DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, DEFAULT_UPSTREAM_TIMEOUT_MS, type ConfigKey, type JwtConfig, type ServeConfig,
 } from './schema.js'
 
@@ -122,6 +122,7 @@ function validate(raw: Raw): ServeConfig {
     upstream: readUpstream(required('upstream'), bad),
     host: str('host') ?? DEFAULT_HOST,
     port: int('port', DEFAULT_PORT, 0, 65535),
+    admin: Object.freeze({ host: str('adminHost') ?? str('host') ?? DEFAULT_HOST, port: int('adminPort', DEFAULT_ADMIN_PORT, 0, 65535) }),
     graphqlPath,
     jwt: readJwt(raw, str, list, file, int, bad),
     cookieName: str('cookieName'),

@@ -2,6 +2,8 @@
 export const DEFAULT_HOST = '127.0.0.1'
 export const DEFAULT_PORT = 8080
 export const DEFAULT_GRAPHQL_PATH = '/graphql'
+/** The admin port: /metrics, /healthz, /readyz (never the proxied port). */
+export const DEFAULT_ADMIN_PORT = 9090
 /** Request body after decompression: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 /** Operations in one batched request. */
@@ -49,6 +51,8 @@ export interface ServeConfig {
   readonly upstream: { readonly origin: string; readonly graphqlPath: string | undefined }
   readonly host: string
   readonly port: number
+  /** The admin server (metrics and probes); its host defaults to `host`. */
+  readonly admin: { readonly host: string; readonly port: number }
   readonly graphqlPath: string
   readonly jwt: JwtConfig | undefined
   readonly cookieName: string | undefined
@@ -75,6 +79,8 @@ export const CONFIG_KEYS = {
   upstream: '--upstream',
   host: '--host',
   port: '--port',
+  adminHost: '--admin-host',
+  adminPort: '--admin-port',
   graphqlPath: '--graphql-path',
   jwtPublicKey: '--jwt-public-key',
   jwtJwk: '--jwt-jwk',

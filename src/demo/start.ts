@@ -27,6 +27,8 @@ export interface DemoOptions {
   port?: number
   /** @default '127.0.0.1' (env HOST) */
   host?: string
+  /** @default 9090 (env ADMIN_PORT) */
+  adminPort?: number
   /** Drain and exit on SIGTERM/SIGINT (the `npm start` process). @default false */
   handleSignals?: boolean
 }
@@ -57,6 +59,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     '--upstream', upstream.url,
     '--host', opts.host ?? '127.0.0.1',
     '--port', String(opts.port ?? 8080),
+    '--admin-port', String(opts.adminPort ?? 9090),
     '--jwt-public-key', join(dir, 'jwt-public.pem'),
     '--jwt-subject-claim', 'uuid',
   ])
@@ -94,10 +97,12 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
 /** `npm start`: start the demo and print the requests to try. */
 export async function main(): Promise<void> {
   const port = process.env.PORT === undefined ? undefined : Number(process.env.PORT)
-  const demo = await startDemo({ handleSignals: true, ...(port !== undefined ? { port } : {}), ...(process.env.HOST ? { host: process.env.HOST } : {}) })
+  const adminPort = process.env.ADMIN_PORT === undefined ? undefined : Number(process.env.ADMIN_PORT)
+  const demo = await startDemo({ handleSignals: true, ...(adminPort !== undefined ? { adminPort } : {}), ...(port !== undefined ? { port } : {}), ...(process.env.HOST ? { host: process.env.HOST } : {}) })
   const lines = [
     '',
     `permgate is enforcing policies/houston on ${demo.server.url}/graphql, in front of a demo Houston-shaped API on ${demo.upstream.origin}.`,
+    `Metrics and probes: ${demo.server.adminUrl}/metrics, /healthz, /readyz.`,
     'Bindings: policies/houston/bindings.example.yaml. Tokens below are signed with a key generated for this run (12 h).',
     'Try (the status code follows each answer):',
     '',

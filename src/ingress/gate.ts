@@ -8,6 +8,8 @@ import type { DocumentCache } from '../operation/cache.js'
 import type { Authorizer } from '../policy/authorizer.js'
 import { permits } from '../policy/decide.js'
 import { checkJsonContentType, hasGraphQLParams, readGetParams, readPostBody, serialize, serializeGet, type ReadRequests } from './graphql-request.js'
+import type { Metrics, OperationTypeLabel } from '../telemetry/metrics.js'
+import type { OperationType } from '../operation/types.js'
 import { aliasesEndpoint, matchRoute, segmentAt, type CompiledRoute } from './routes.js'
 
 /** What the gate decides with. `authorizer` is read per request, so a reload swaps it whole. */
@@ -16,6 +18,8 @@ export interface GateDeps {
   readonly identity: IdentityResolver
   readonly documents: DocumentCache
   readonly routes: readonly CompiledRoute[]
+  /** Counts decisions when given. */
+  readonly metrics?: Metrics
 }
 
 /** Per-request state between the gate and the forwarder. */
@@ -28,7 +32,12 @@ export interface Gate {
   queryString: string | undefined
   /** A request to the GraphQL endpoint (forwarded to the upstream's GraphQL path). */
   graphql: boolean
+  /** performance.now() when the gate saw the request, and when it was forwarded (0: not yet). */
+  startedAt: number
+  forwardedAt: number
 }
+
+const OPERATION_LABELS: Readonly<Record<OperationType, OperationTypeLabel>> = { Query: 'query', Mutation: 'mutation', Subscription: 'subscription' }
 
 export const kGate = Symbol('permgate.gate')
 export type GatedRequest = FastifyRequest & { [kGate]?: Gate }
@@ -48,8 +57,13 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
   // The upstream's GraphQL path, when requests reach it under another name: it is never routed.
   const upstreamGraphQL = config.upstream.graphqlPath !== config.graphqlPath ? config.upstream.graphqlPath : undefined
 
+  const metrics = deps.metrics
+  const count = (g: Gate, allowed: boolean, reason: string, type: OperationTypeLabel): void => {
+    metrics?.decision(allowed ? 'allow' : 'deny', reason, type, (performance.now() - g.startedAt) / 1000)
+  }
+
   return function gate(request: GatedRequest, reply: FastifyReply, done: (err?: Error) => void): void {
-    const g: Gate = { decisionId: nextId(), principal: ANONYMOUS, body: undefined, queryString: undefined, graphql: false }
+    const g: Gate = { decisionId: nextId(), principal: ANONYMOUS, body: undefined, queryString: undefined, graphql: false, startedAt: performance.now(), forwardedAt: 0 }
     request[kGate] = g
     let resolved: Principal | Promise<Principal>
     try {
@@ -93,6 +107,7 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
   }
 
   function reject(request: FastifyRequest, reply: FastifyReply, g: Gate, e: unknown): void {
+    count(g, false, e instanceof PermgateError ? e.code : 'PERMGATE_ERR_INTERNAL', g.graphql ? 'none' : 'route')
     if (!(e instanceof PermgateError)) request.log.error({ err: e, decisionId: g.decisionId }, 'error in the decision path: denied')
     rejectError(request, reply, e, g.decisionId, rejectOpts)
   }
@@ -109,6 +124,7 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
     } else if (request.method === 'GET') {
       read = readGetParams(params)
     } else {
+      count(g, false, 'PERMGATE_ERR_METHOD_NOT_ALLOWED', 'none')
       sendErrors(request, reply, 405, [{ message: `${request.method} is not allowed on the GraphQL endpoint`, extensions: { code: 'METHOD_NOT_ALLOWED', reason: 'PERMGATE_ERR_METHOD_NOT_ALLOWED', decisionId: g.decisionId } }], rejectOpts, { allow: 'GET, POST' })
       return false
     }
@@ -121,6 +137,7 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
         throw new PermgateError('PERMGATE_ERR_METHOD_NOT_ALLOWED', `a ${op.type.toLowerCase()} must be sent with POST`)
       }
       const d = authorizer.decide(g.principal, op, item.variables)
+      count(g, d.allowed, d.reason, OPERATION_LABELS[op.type])
       if (!d.allowed) {
         rejectDecision(request, reply, d, g.decisionId, rejectOpts, read.batch ? i : undefined)
         return false
@@ -138,15 +155,25 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
   function gateRoute(request: FastifyRequest, reply: FastifyReply, g: Gate, path: string): boolean {
     const route = matchRoute(deps.routes, request.method, path)
     if (route === undefined) throw new PermgateError('PERMGATE_ERR_NO_ROUTE', `no route rule allows ${request.method} ${path}`)
-    if (route.rule.access === 'public') return true
+    if (route.rule.access === 'public') {
+      count(g, true, 'public', 'route')
+      return true
+    }
     if (g.principal.kind === 'anonymous') {
+      count(g, false, 'unauthenticated', 'route')
       sendErrors(request, reply, 401, [{ message: `${request.method} ${path} requires an authenticated caller`, extensions: { code: 'UNAUTHENTICATED', reason: 'unauthenticated', decisionId: g.decisionId } }], rejectOpts, { 'www-authenticate': 'Bearer' })
       return false
     }
-    if (route.check === undefined) return true
+    if (route.check === undefined) {
+      count(g, true, 'authenticated', 'route')
+      return true
+    }
     const scope = route.rule.scope
     const id = scope === undefined ? null : segmentAt(path, scope.segment)
-    if (permits(deps.authorizer().masks(g.principal), route.check, scope?.kind, id)) return true
+    if (permits(deps.authorizer().masks(g.principal), route.check, scope?.kind, id)) {
+      count(g, true, 'permission', 'route')
+      return true
+    }
     throw new PermgateError('PERMGATE_ERR_FORBIDDEN', `${request.method} ${path} requires ${route.rule.permissions.join(route.rule.op === 'OR' ? ' or ' : ' and ')}${id ? ` on ${scope?.kind} ${id}` : ''}`)
   }
 }
