@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { PermgateError } from './errors.js'
 import { check, CHECK_USAGE } from './commands/check.js'
+import { diff, DIFF_USAGE } from './commands/diff.js'
 import { evalCommand, EVAL_USAGE } from './commands/eval.js'
 import { explain, EXPLAIN_USAGE } from './commands/explain.js'
 import { EXIT, reportError, type CommandIO } from './commands/io.js'
@@ -11,12 +12,13 @@ import { serve, SERVE_USAGE } from './commands/serve.js'
 const USAGE = `usage:
   ${SERVE_USAGE}
   ${CHECK_USAGE}
+  ${DIFF_USAGE}
   ${EVAL_USAGE}
   ${EXPLAIN_USAGE}
 exit codes: 0 ok (explain: allowed), 1 invalid policy or input, 2 usage, 3 denied (explain)
 `
 
-/** permgate serve | check | eval | explain */
+/** permgate serve | check | diff | eval | explain */
 export async function run(argv: readonly string[], io: CommandIO): Promise<number> {
   const [command, ...rest] = argv
   try {
@@ -25,6 +27,8 @@ export async function run(argv: readonly string[], io: CommandIO): Promise<numbe
         return await serve(rest, io)
       case 'check':
         return check(rest, io)
+      case 'diff':
+        return diff(rest, io)
       case 'eval':
         return await evalCommand(rest, io)
       case 'explain':
