@@ -50,6 +50,8 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
     return rejectError(request, reply, error, (request as GatedRequest)[kGate]?.decisionId ?? nextId(), rejectOpts)
   })
 
+  const decisionLog = deps.decisionLog
+  if (decisionLog !== undefined) app.addHook('onClose', async () => decisionLog.close())
   const metrics = deps.metrics
   if (metrics !== undefined) {
     app.addHook('onResponse', (request, reply, done) => {

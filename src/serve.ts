@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { buildAdminApp } from './admin.js'
 import { buildApp, type AppDeps } from './app.js'
+import { DecisionLog } from './telemetry/decision-log.js'
 import { Metrics } from './telemetry/metrics.js'
 import { loadBindingsFile } from './bindings/file.js'
 import type { ServeConfig } from './config/schema.js'
@@ -27,7 +28,14 @@ export async function prepare(config: ServeConfig, now: () => number = Date.now)
     },
     () => authorizer.policy.revision,
   )
-  return { authorizer: () => authorizer, identity, documents, routes: compileRoutes(config.routes, policy), metrics }
+  const d = config.decisionLog
+  const decisionLog = d.sink === 'off'
+    ? undefined
+    : new DecisionLog({
+        sink: d.sink === 'stdout' ? 'stdout' : { file: d.sink.file, rotateBytes: d.rotateBytes, retentionDays: d.retentionDays },
+        allowedSampleRate: d.sampleRate,
+      })
+  return { authorizer: () => authorizer, identity, documents, routes: compileRoutes(config.routes, policy), metrics, ...(decisionLog ? { decisionLog } : {}) }
 }
 
 export function identityOptions(config: ServeConfig): IdentityOptions {

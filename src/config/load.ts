@@ -5,6 +5,8 @@ import { parse as parseYaml } from 'yaml'
 import { PermgateError } from '../errors.js'
 import { isRecord } from '../policy/yaml.js'
 import { readRoutes } from './routes.js'
+import { DEFAULT_ALLOWED_SAMPLE_RATE } from '../telemetry/decision-log.js'
+import { DEFAULT_RETENTION_DAYS, DEFAULT_ROTATE_BYTES } from '../telemetry/rotating-file-sink.js'
 import {
   CONFIG_KEYS, DEFAULT_ADMIN_PORT, DEFAULT_API_KEY_LENGTH, DEFAULT_GRAPHQL_PATH, DEFAULT_HOST, DEFAULT_MAX_BATCH_SIZE,
   DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, DEFAULT_UPSTREAM_TIMEOUT_MS, type ConfigKey, type JwtConfig, type ServeConfig,
@@ -107,6 +109,16 @@ function validate(raw: Raw): ServeConfig {
     return f
   }
 
+  const rate = (key: ConfigKey, dflt: number): number => {
+    const v = raw[key]
+    if (v === undefined) return dflt
+    const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN
+    if (!(n >= 0 && n <= 1)) return bad(key, 'must be a number from 0 to 1')
+    return n
+  }
+  // 'off', 'stdout', or a file path (relative ones resolve against the working directory)
+  const decisionSink = (v: string): ServeConfig['decisionLog']['sink'] => (v === 'off' || v === 'stdout' ? v : Object.freeze({ file: resolve(v) }))
+
   const policy = file('policy') ?? required('policy')
   const bindings = file('bindings') ?? required('bindings')
   for (const o of list('overlays')) if (!existsSync(o)) throw new PermgateError('PERMGATE_ERR_CONFIG_FILE', `overlays: no such file: ${o}`, { path: 'overlays' })
@@ -134,6 +146,12 @@ function validate(raw: Raw): ServeConfig {
     stripHeaders: Object.freeze(list('stripHeaders').map((h) => h.toLowerCase())),
     errorsAs200: errorsAs200 as boolean,
     logLevel: str('logLevel') ?? 'info',
+    decisionLog: Object.freeze({
+      sink: decisionSink(str('decisionLog') ?? 'stdout'),
+      sampleRate: rate('decisionLogSampleRate', DEFAULT_ALLOWED_SAMPLE_RATE),
+      retentionDays: int('decisionLogRetentionDays', DEFAULT_RETENTION_DAYS, 1, 3650),
+      rotateBytes: int('decisionLogRotateBytes', DEFAULT_ROTATE_BYTES, 1024, 1024 * 1024 * 1024),
+    }),
   })
 }
 

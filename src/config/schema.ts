@@ -66,6 +66,13 @@ export interface ServeConfig {
   /** Legacy clients: answer rejections with 200 (the body still carries the error). */
   readonly errorsAs200: boolean
   readonly logLevel: string
+  /** The decision log (audit): off, stdout, or a file with rotation and retention. */
+  readonly decisionLog: {
+    readonly sink: 'off' | 'stdout' | { readonly file: string }
+    readonly sampleRate: number
+    readonly retentionDays: number
+    readonly rotateBytes: number
+  }
 }
 
 /**
@@ -101,6 +108,10 @@ export const CONFIG_KEYS = {
   stripHeaders: '--strip-header',
   errorsAs200: '--errors-as-200',
   logLevel: '--log-level',
+  decisionLog: '--decision-log',
+  decisionLogSampleRate: '--decision-log-sample-rate',
+  decisionLogRetentionDays: '--decision-log-retention-days',
+  decisionLogRotateBytes: '--decision-log-rotate-bytes',
 } as const satisfies Record<string, string | undefined>
 
 export type ConfigKey = keyof typeof CONFIG_KEYS

@@ -29,6 +29,8 @@ export interface DemoOptions {
   host?: string
   /** @default 9090 (env ADMIN_PORT) */
   adminPort?: number
+  /** The decision log's sink. @default 'stdout' */
+  decisionLog?: string
   /** Drain and exit on SIGTERM/SIGINT (the `npm start` process). @default false */
   handleSignals?: boolean
 }
@@ -62,6 +64,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     '--admin-port', String(opts.adminPort ?? 9090),
     '--jwt-public-key', join(dir, 'jwt-public.pem'),
     '--jwt-subject-claim', 'uuid',
+    '--decision-log', opts.decisionLog ?? 'stdout',
   ])
   const server = await startServer(config, { handleSignals: opts.handleSignals ?? false })
   const sign = (uuid: string): Promise<string> =>

@@ -9,7 +9,9 @@ import type { Authorizer } from '../policy/authorizer.js'
 import { permits } from '../policy/decide.js'
 import { checkJsonContentType, hasGraphQLParams, readGetParams, readPostBody, serialize, serializeGet, type ReadRequests } from './graphql-request.js'
 import type { Metrics, OperationTypeLabel } from '../telemetry/metrics.js'
-import type { OperationType } from '../operation/types.js'
+import type { ExtractedOperation, OperationType } from '../operation/types.js'
+import type { Decision } from '../policy/decide.js'
+import type { DecisionLog } from '../telemetry/decision-log.js'
 import { aliasesEndpoint, matchRoute, segmentAt, type CompiledRoute } from './routes.js'
 
 /** What the gate decides with. `authorizer` is read per request, so a reload swaps it whole. */
@@ -20,6 +22,8 @@ export interface GateDeps {
   readonly routes: readonly CompiledRoute[]
   /** Counts decisions when given. */
   readonly metrics?: Metrics
+  /** Records decisions (every denial, sampled allowed ones) when given. */
+  readonly decisionLog?: DecisionLog
 }
 
 /** Per-request state between the gate and the forwarder. */
@@ -60,6 +64,31 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
   const metrics = deps.metrics
   const count = (g: Gate, allowed: boolean, reason: string, type: OperationTypeLabel): void => {
     metrics?.decision(allowed ? 'allow' : 'deny', reason, type, (performance.now() - g.startedAt) / 1000)
+  }
+  const log = deps.decisionLog
+  /** The audit event of a decision: who, what, what it needed, the outcome. Never a credential or a variable value. */
+  const audit = (g: Gate, allowed: boolean, reason: string, op: ExtractedOperation | undefined, d: Decision | undefined): void => {
+    if (log === undefined || !log.wants(allowed)) return
+    const policy = deps.authorizer().policy
+    const rules = op === undefined ? undefined : policy.rulesByType[op.type]
+    const required = new Set<string>()
+    if (op !== undefined) for (const f of op.fields) for (const p of rules?.get(f.name)?.permissions ?? []) required.add(p)
+    log.recordSampled({
+      decisionId: g.decisionId,
+      time: new Date().toISOString(),
+      subject: g.principal.id,
+      kind: g.principal.kind,
+      groups: g.principal.groups,
+      operationType: op?.type ?? 'none',
+      operationName: op?.name ?? null,
+      rootFields: op === undefined ? [] : op.fields.map((f) => `${op.type}.${f.name}`),
+      required: [...required],
+      scope: d?.denied[0]?.scope ?? null,
+      allowed,
+      reason,
+      policyRevision: policy.revision,
+      latencyUs: Math.round((performance.now() - g.startedAt) * 1000),
+    })
   }
 
   return function gate(request: GatedRequest, reply: FastifyReply, done: (err?: Error) => void): void {
@@ -107,7 +136,9 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
   }
 
   function reject(request: FastifyRequest, reply: FastifyReply, g: Gate, e: unknown): void {
-    count(g, false, e instanceof PermgateError ? e.code : 'PERMGATE_ERR_INTERNAL', g.graphql ? 'none' : 'route')
+    const code = e instanceof PermgateError ? e.code : 'PERMGATE_ERR_INTERNAL'
+    count(g, false, code, g.graphql ? 'none' : 'route')
+    audit(g, false, code, undefined, undefined)
     if (!(e instanceof PermgateError)) request.log.error({ err: e, decisionId: g.decisionId }, 'error in the decision path: denied')
     rejectError(request, reply, e, g.decisionId, rejectOpts)
   }
@@ -138,6 +169,7 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
       }
       const d = authorizer.decide(g.principal, op, item.variables)
       count(g, d.allowed, d.reason, OPERATION_LABELS[op.type])
+      audit(g, d.allowed, d.reason, op, d)
       if (!d.allowed) {
         rejectDecision(request, reply, d, g.decisionId, rejectOpts, read.batch ? i : undefined)
         return false

@@ -73,14 +73,33 @@ export class DecisionLog {
       : new RotatingFileSink(options.sink, options.now ?? Date.now)
   }
 
+  /**
+   * Whether a decision with this outcome is to be recorded: always when denied, at the sample
+   * rate when allowed. Lets a caller skip building the event of a decision sampled out.
+   */
+  wants(allowed: boolean): boolean {
+    if (allowed !== true) return true
+    if (this.#random() < this.#sampleRate) return true
+    this.#sampledOut += 1
+    return false
+  }
+
   /** Records one decision: always when denied, at the sample rate when allowed. */
   record(event: DecisionEvent): void {
+    // Anything not strictly allowed is treated as a denial, and so always recorded.
+    let wanted: boolean
     try {
-      // Anything not strictly allowed is treated as a denial, and so always recorded.
-      if (event.allowed === true && !(this.#random() < this.#sampleRate)) {
-        this.#sampledOut += 1
-        return
-      }
+      wanted = this.wants(event.allowed === true)
+    } catch {
+      this.#dropped += 1
+      return
+    }
+    if (wanted) this.recordSampled(event)
+  }
+
+  /** Records a decision `wants` already accepted. */
+  recordSampled(event: DecisionEvent): void {
+    try {
       if (this.#closing !== undefined || this.#buffer.length >= this.#bufferSize) {
         this.#dropped += 1
         return

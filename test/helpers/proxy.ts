@@ -74,6 +74,7 @@ async function listen(upstream: DemoUpstream, jwt: HarnessJwt, extraArgs: string
     '--cookie-name', 'astronomer_example_com_auth',
     '--strip-header', 'x-user-id',
     '--log-level', 'silent',
+    '--decision-log', 'off',
     ...(configYaml ? ['--config', join(dir, 'permgate.yaml')] : []),
     ...extraArgs,
   ])

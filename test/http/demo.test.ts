@@ -7,7 +7,7 @@ import { startDemo, type Demo } from '../../src/demo/start.js'
 describe('the embedded default (npm start)', () => {
   let demo: Demo
   beforeAll(async () => {
-    demo = await startDemo({ port: 0, adminPort: 0 })
+    demo = await startDemo({ port: 0, adminPort: 0, decisionLog: 'off' })
   })
   afterAll(() => demo.close())
 

@@ -20,7 +20,7 @@ beforeAll(async () => {
   })
   server = await startServer(loadServeConfig([
     '--policy', POLICY_HOUSTON, '--bindings', join(dir, 'bindings.yaml'), '--upstream', upstream.url,
-    '--port', '0', '--admin-port', '0', '--jwt-secret-file', join(dir, 'secret'), '--jwt-subject-claim', 'uuid', '--log-level', 'silent',
+    '--port', '0', '--admin-port', '0', '--jwt-secret-file', join(dir, 'secret'), '--jwt-subject-claim', 'uuid', '--log-level', 'silent', '--decision-log', 'off',
   ]))
 })
 afterAll(async () => {

@@ -135,6 +135,7 @@ describe('a request is forwarded once', () => {
       '--bindings', join(POLICY_HOUSTON, 'bindings.example.yaml'),
       '--upstream', `http://127.0.0.1:${port}/graphql`,
       '--log-level', 'silent',
+      '--decision-log', 'off',
     ])
     const app = buildApp(config, await prepare(config))
     const url = await app.listen({ host: '127.0.0.1', port: 0 })
