@@ -20,14 +20,6 @@ export async function prepare(config: ServeConfig, now: () => number = Date.now)
   const policy = compilePolicy(loadPolicy(config.policy, { overlays: config.overlays }))
   const authorizer = new Authorizer(policy, loadBindingsFile(config.bindings, policy))
   const identity = await IdentityResolver.create(identityOptions(config), () => authorizer.store, now)
-  const documents = new DocumentCache()
-  const metrics = new Metrics(
-    () => {
-      const a = authorizer.stats()
-      return { documents: documents.stats(), tokens: identity.stats(), principals: a, decisions: a.decisions }
-    },
-    () => authorizer.policy.revision,
-  )
   const d = config.decisionLog
   const decisionLog = d.sink === 'off'
     ? undefined
@@ -35,6 +27,15 @@ export async function prepare(config: ServeConfig, now: () => number = Date.now)
         sink: d.sink === 'stdout' ? 'stdout' : { file: d.sink.file, rotateBytes: d.rotateBytes, retentionDays: d.retentionDays },
         allowedSampleRate: d.sampleRate,
       })
+  const documents = new DocumentCache()
+  const metrics = new Metrics(
+    () => {
+      const a = authorizer.stats()
+      return { documents: documents.stats(), tokens: identity.stats(), principals: a, decisions: a.decisions }
+    },
+    () => authorizer.policy.revision,
+    () => decisionLog?.stats(),
+  )
   return { authorizer: () => authorizer, identity, documents, routes: compileRoutes(config.routes, policy), metrics, ...(decisionLog ? { decisionLog } : {}) }
 }
 

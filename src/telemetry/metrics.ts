@@ -31,7 +31,11 @@ export class Metrics {
   readonly reloads: Counter<'result'>
   readonly #children = new Map<string, Counter.Internal>()
 
-  constructor(caches: () => Partial<Record<CacheLabel, CacheCounts>>, policyRevision: () => string) {
+  constructor(
+    caches: () => Partial<Record<CacheLabel, CacheCounts>>,
+    policyRevision: () => string,
+    decisionLog: () => { readonly recorded: number; readonly dropped: number } | undefined = () => undefined,
+  ) {
     const registers = [this.registry]
     collectDefaultMetrics({ register: this.registry })
     this.#decisions = new Counter({
@@ -52,6 +56,19 @@ export class Metrics {
       collect() {
         this.reset()
         this.set({ revision: policyRevision() }, 1)
+      },
+    })
+    new Gauge({
+      name: 'permgate_decision_log_events_total',
+      help: 'Decision-log events since start: recorded, or dropped because the buffer was full (or the sink failed)',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        this.reset()
+        const stats = decisionLog()
+        if (stats === undefined) return
+        this.set({ result: 'recorded' }, stats.recorded)
+        this.set({ result: 'dropped' }, stats.dropped)
       },
     })
     const cacheMetric = (name: string, help: string, field: keyof CacheCounts) =>
