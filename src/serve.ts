@@ -3,23 +3,29 @@ import type { FastifyInstance } from 'fastify'
 import { buildAdminApp } from './admin.js'
 import { buildApp, type AppDeps } from './app.js'
 import { DecisionLog } from './telemetry/decision-log.js'
+import { compileActive, Reloader } from './reload.js'
 import { Metrics } from './telemetry/metrics.js'
-import { loadBindingsFile } from './bindings/file.js'
 import type { ServeConfig } from './config/schema.js'
 import { PermgateError } from './errors.js'
 import { IdentityResolver } from './identity/resolver.js'
 import type { IdentityOptions, JwtOptions } from './identity/types.js'
-import { compileRoutes } from './ingress/routes.js'
 import { DocumentCache } from './operation/cache.js'
 import { Authorizer } from './policy/authorizer.js'
-import { compilePolicy } from './policy/compile.js'
-import { loadPolicy } from './policy/load.js'
 
 /** Loads and compiles everything a configuration names; any problem stops the start. */
 export async function prepare(config: ServeConfig, now: () => number = Date.now): Promise<AppDeps> {
-  const policy = compilePolicy(loadPolicy(config.policy, { overlays: config.overlays }))
-  const authorizer = new Authorizer(policy, loadBindingsFile(config.bindings, policy))
-  const identity = await IdentityResolver.create(identityOptions(config), () => authorizer.store, now)
+  let metrics: Metrics | undefined
+  const reloader = new Reloader(
+    config,
+    compileActive(config),
+    (r) => {
+      metrics?.reloads.inc({ result: r.ok ? 'success' : 'error' })
+      if (!r.ok) process.stderr.write(`permgate: reload failed, the previous policy keeps serving: ${r.code}: ${r.message}\n`)
+    },
+    config.reloadPollMs,
+  )
+  const authorizer = (): Authorizer => reloader.active.authorizer
+  const identity = await IdentityResolver.create(identityOptions(config), () => authorizer().store, now)
   const d = config.decisionLog
   const decisionLog = d.sink === 'off'
     ? undefined
@@ -28,15 +34,15 @@ export async function prepare(config: ServeConfig, now: () => number = Date.now)
         allowedSampleRate: d.sampleRate,
       })
   const documents = new DocumentCache()
-  const metrics = new Metrics(
+  metrics = new Metrics(
     () => {
-      const a = authorizer.stats()
+      const a = authorizer().stats()
       return { documents: documents.stats(), tokens: identity.stats(), principals: a, decisions: a.decisions }
     },
-    () => authorizer.policy.revision,
+    () => authorizer().policy.revision,
     () => decisionLog?.stats(),
   )
-  return { authorizer: () => authorizer, identity, documents, routes: compileRoutes(config.routes, policy), metrics, ...(decisionLog ? { decisionLog } : {}) }
+  return { authorizer, routes: () => reloader.active.routes, identity, documents, metrics, reloader, ...(decisionLog ? { decisionLog } : {}) }
 }
 
 export function identityOptions(config: ServeConfig): IdentityOptions {
@@ -90,9 +96,13 @@ export async function startServer(config: ServeConfig, opts: { handleSignals?: b
   const adminUrl = await admin.listen({ host: config.admin.host, port: config.admin.port })
   const p = deps.authorizer().policy
   app.log.info({ policy: p.name, revision: p.revision, upstream: config.upstream.origin + (config.upstream.graphqlPath ?? '') }, `permgate listening on ${url} (admin: ${adminUrl})`)
+  const reloader = deps.reloader
+  reloader?.start()
   if (opts.handleSignals) {
+    process.on('SIGHUP', () => reloader?.reload())
     const stop = (signal: string): void => {
       app.log.info(`${signal}: draining`)
+      reloader?.stop()
       void Promise.all([app.close(), admin.close()]).then(() => process.exit(0))
     }
     process.once('SIGTERM', () => stop('SIGTERM'))
@@ -103,6 +113,7 @@ export async function startServer(config: ServeConfig, opts: { handleSignals?: b
     url,
     adminUrl,
     close: async () => {
+      reloader?.stop()
       await Promise.all([app.close(), admin.close()])
     },
   }

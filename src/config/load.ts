@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml'
 import { PermgateError } from '../errors.js'
 import { isRecord } from '../policy/yaml.js'
 import { readRoutes } from './routes.js'
+import { DEFAULT_RELOAD_POLL_MS } from '../reload.js'
 import { DEFAULT_ALLOWED_SAMPLE_RATE } from '../telemetry/decision-log.js'
 import { DEFAULT_RETENTION_DAYS, DEFAULT_ROTATE_BYTES } from '../telemetry/rotating-file-sink.js'
 import {
@@ -146,6 +147,7 @@ function validate(raw: Raw): ServeConfig {
     stripHeaders: Object.freeze(list('stripHeaders').map((h) => h.toLowerCase())),
     errorsAs200: errorsAs200 as boolean,
     logLevel: str('logLevel') ?? 'info',
+    reloadPollMs: int('reloadPollMs', DEFAULT_RELOAD_POLL_MS, 10, 3_600_000),
     decisionLog: Object.freeze({
       sink: decisionSink(str('decisionLog') ?? 'stdout'),
       sampleRate: rate('decisionLogSampleRate', DEFAULT_ALLOWED_SAMPLE_RATE),

@@ -66,6 +66,8 @@ export interface ServeConfig {
   /** Legacy clients: answer rejections with 200 (the body still carries the error). */
   readonly errorsAs200: boolean
   readonly logLevel: string
+  /** How often the policy, overlay and bindings files are checked for a change, ms. */
+  readonly reloadPollMs: number
   /** The decision log (audit): off, stdout, or a file with rotation and retention. */
   readonly decisionLog: {
     readonly sink: 'off' | 'stdout' | { readonly file: string }
@@ -108,6 +110,7 @@ export const CONFIG_KEYS = {
   stripHeaders: '--strip-header',
   errorsAs200: '--errors-as-200',
   logLevel: '--log-level',
+  reloadPollMs: '--reload-poll-ms',
   decisionLog: '--decision-log',
   decisionLogSampleRate: '--decision-log-sample-rate',
   decisionLogRetentionDays: '--decision-log-retention-days',

@@ -12,18 +12,25 @@ import type { Metrics, OperationTypeLabel } from '../telemetry/metrics.js'
 import type { ExtractedOperation, OperationType } from '../operation/types.js'
 import type { Decision } from '../policy/decide.js'
 import type { DecisionLog } from '../telemetry/decision-log.js'
+import type { Reloader } from '../reload.js'
 import { aliasesEndpoint, matchRoute, segmentAt, type CompiledRoute } from './routes.js'
 
-/** What the gate decides with. `authorizer` is read per request, so a reload swaps it whole. */
+/**
+ * What the gate decides with. `authorizer` and `routes` are read once per request, together
+ * (synchronously, so no reload falls between them): a reload swaps both whole, and a request
+ * in flight finishes on the version it started with.
+ */
 export interface GateDeps {
   readonly authorizer: () => Authorizer
   readonly identity: IdentityResolver
   readonly documents: DocumentCache
-  readonly routes: readonly CompiledRoute[]
+  readonly routes: () => readonly CompiledRoute[]
   /** Counts decisions when given. */
   readonly metrics?: Metrics
   /** Records decisions (every denial, sampled allowed ones) when given. */
   readonly decisionLog?: DecisionLog
+  /** Hot reload of the policy and bindings, when serving. */
+  readonly reloader?: Reloader
 }
 
 /** Per-request state between the gate and the forwarder. */
@@ -185,7 +192,8 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
   }
 
   function gateRoute(request: FastifyRequest, reply: FastifyReply, g: Gate, path: string): boolean {
-    const route = matchRoute(deps.routes, request.method, path)
+    const authorizer = deps.authorizer()
+    const route = matchRoute(deps.routes(), request.method, path)
     if (route === undefined) throw new PermgateError('PERMGATE_ERR_NO_ROUTE', `no route rule allows ${request.method} ${path}`)
     if (route.rule.access === 'public') {
       count(g, true, 'public', 'route')
@@ -202,7 +210,7 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
     }
     const scope = route.rule.scope
     const id = scope === undefined ? null : segmentAt(path, scope.segment)
-    if (permits(deps.authorizer().masks(g.principal), route.check, scope?.kind, id)) {
+    if (permits(authorizer.masks(g.principal), route.check, scope?.kind, id)) {
       count(g, true, 'permission', 'route')
       return true
     }

@@ -53,7 +53,8 @@ export function loadPolicy(path: string, opts: LoadOptions = {}): PolicySource {
     throw new PermgateError('PERMGATE_ERR_POLICY_SHAPE', 'permissions takes only legacy and declared lists', placeOf(y, ['permissions']))
   }
 
-  const rolesDoc = readRoles(readYamlFile(resolve(dir, str('roles')), 'PERMGATE_ERR_POLICY_NOT_FOUND'), true)
+  const rolesFrom = resolve(dir, str('roles'))
+  const rolesDoc = readRoles(readYamlFile(rolesFrom, 'PERMGATE_ERR_POLICY_NOT_FOUND'), true)
   const basePermissions = new Set<string>()
   for (const r of rolesDoc.roles.values()) for (const [p, granted] of r.permissions) if (granted) basePermissions.add(p)
 
@@ -81,6 +82,7 @@ export function loadPolicy(path: string, opts: LoadOptions = {}): PolicySource {
     roles,
     rules,
     rulesFrom,
+    rolesFrom,
     syntheticRoles: list(m.syntheticRoles, ['syntheticRoles']),
     cascades: readCascades(y, m.cascades),
     defaultScope,

@@ -60,6 +60,8 @@ export interface PolicySource {
   readonly roles: ReadonlyMap<string, RoleDef>
   readonly rules: readonly RuleDef[]
   readonly rulesFrom: string
+  /** The roles file the policy was read from. */
+  readonly rolesFrom: string
   readonly syntheticRoles: readonly string[]
   readonly cascades: readonly CascadeDef[]
   readonly defaultScope: readonly ScopeArg[]

@@ -1,0 +1,93 @@
+import { unwatchFile, watchFile } from 'node:fs'
+import { loadBindingsFile } from './bindings/file.js'
+import type { ServeConfig } from './config/schema.js'
+import { isPermgateError } from './errors.js'
+import { compileRoutes, type CompiledRoute } from './ingress/routes.js'
+import { Authorizer } from './policy/authorizer.js'
+import { compilePolicy } from './policy/compile.js'
+import { loadPolicy } from './policy/load.js'
+
+/** How often watched files are checked for a change, ms (polling survives editors' rename-replace). @default 1000 */
+export const DEFAULT_RELOAD_POLL_MS = 1000
+
+/** The version requests are decided with: swapped whole. */
+export interface Active {
+  readonly authorizer: Authorizer
+  readonly routes: readonly CompiledRoute[]
+}
+
+export type ReloadResult = { readonly ok: true; readonly revision: string } | { readonly ok: false; readonly code: string; readonly message: string }
+
+/** Compiles the policy, overlays, bindings and routes a configuration names, beside whatever is active. */
+export function compileActive(config: ServeConfig): Active {
+  const policy = compilePolicy(loadPolicy(config.policy, { overlays: config.overlays }))
+  return { authorizer: new Authorizer(policy, loadBindingsFile(config.bindings, policy)), routes: compileRoutes(config.routes, policy) }
+}
+
+/**
+ * Hot reload: on a change to any file the active version was built from (or SIGHUP), a new
+ * version is validated and compiled beside the old one, then swapped in at once. An invalid
+ * file leaves the old version serving; the coded error is reported and counted.
+ */
+export class Reloader {
+  #active: Active
+  readonly #config: ServeConfig
+  readonly #onResult: (r: ReloadResult) => void
+  #watched: string[] = []
+  #timer: NodeJS.Timeout | undefined
+  readonly #pollMs: number
+
+  constructor(config: ServeConfig, initial: Active, onResult: (r: ReloadResult) => void, pollMs = DEFAULT_RELOAD_POLL_MS) {
+    this.#config = config
+    this.#active = initial
+    this.#onResult = onResult
+    this.#pollMs = pollMs
+  }
+
+  get active(): Active {
+    return this.#active
+  }
+
+  /** Reloads now. Synchronous: the swap is one assignment, between two requests. */
+  reload(): ReloadResult {
+    let result: ReloadResult
+    try {
+      const next = compileActive(this.#config)
+      this.#active = next
+      this.#watch()
+      result = { ok: true, revision: next.authorizer.policy.revision }
+    } catch (e) {
+      result = { ok: false, code: isPermgateError(e) ? e.code : 'PERMGATE_ERR_INTERNAL', message: (e as Error).message }
+    }
+    this.#onResult(result)
+    return result
+  }
+
+  /** Watches the files of the active version (policy manifest, roles, rules, overlays, bindings). */
+  start(): void {
+    this.#watch()
+  }
+
+  stop(): void {
+    for (const f of this.#watched) unwatchFile(f)
+    this.#watched = []
+    if (this.#timer) clearTimeout(this.#timer)
+  }
+
+  #watch(): void {
+    const src = this.#active.authorizer.policy.source
+    const files = [src.manifestPlace.file ?? '', src.rolesFrom, src.rulesFrom, ...src.overlays, this.#config.bindings].filter(Boolean)
+    for (const f of this.#watched) if (!files.includes(f)) unwatchFile(f)
+    for (const f of files) {
+      if (this.#watched.includes(f)) continue
+      watchFile(f, { interval: this.#pollMs, persistent: false }, (cur, prev) => {
+        if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size) return
+        // several files of one edit land together: reload once, shortly after the last
+        if (this.#timer) clearTimeout(this.#timer)
+        this.#timer = setTimeout(() => this.reload(), Math.min(100, this.#pollMs))
+      })
+    }
+    this.#watched = files
+  }
+}
+
