@@ -4,6 +4,9 @@ import { buildAdminApp } from './admin.js'
 import { buildApp, type AppDeps } from './app.js'
 import { DecisionLog } from './telemetry/decision-log.js'
 import { compileActive, Reloader } from './reload.js'
+import { loadBindingsFile } from './bindings/file.js'
+import { compilePolicy } from './policy/compile.js'
+import { loadPolicy } from './policy/load.js'
 import { Metrics } from './telemetry/metrics.js'
 import type { ServeConfig } from './config/schema.js'
 import { PermgateError } from './errors.js'
@@ -42,7 +45,23 @@ export async function prepare(config: ServeConfig, now: () => number = Date.now)
     () => authorizer().policy.revision,
     () => decisionLog?.stats(),
   )
-  return { authorizer, routes: () => reloader.active.routes, identity, documents, metrics, reloader, ...(decisionLog ? { decisionLog } : {}) }
+  const shadow = config.shadowPolicy === undefined ? undefined : shadowAuthorizer(config.shadowPolicy, config.bindings)
+  return {
+    authorizer,
+    routes: () => reloader.active.routes,
+    identity,
+    documents,
+    metrics,
+    reloader,
+    ...(decisionLog ? { decisionLog } : {}),
+    ...(shadow ? { shadow } : {}),
+  }
+}
+
+/** The shadow policy, with the same bindings (whose roles it must know). */
+function shadowAuthorizer(policyDir: string, bindings: string): Authorizer {
+  const policy = compilePolicy(loadPolicy(policyDir))
+  return new Authorizer(policy, loadBindingsFile(bindings, policy))
 }
 
 export function identityOptions(config: ServeConfig): IdentityOptions {
@@ -101,7 +120,8 @@ export async function startServer(config: ServeConfig, opts: { handleSignals?: b
   if (opts.handleSignals) {
     process.on('SIGHUP', () => reloader?.reload())
     const stop = (signal: string): void => {
-      app.log.info(`${signal}: draining`)
+      app.log.info(`${signal}: draining for at most ${config.shutdownGraceMs} ms`)
+      setTimeout(() => process.exit(0), config.shutdownGraceMs).unref()
       reloader?.stop()
       void Promise.all([app.close(), admin.close()]).then(() => process.exit(0))
     }

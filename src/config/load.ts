@@ -9,15 +9,15 @@ import { DEFAULT_RELOAD_POLL_MS } from '../reload.js'
 import { DEFAULT_ALLOWED_SAMPLE_RATE } from '../telemetry/decision-log.js'
 import { DEFAULT_RETENTION_DAYS, DEFAULT_ROTATE_BYTES } from '../telemetry/rotating-file-sink.js'
 import {
-  CONFIG_KEYS, DEFAULT_ADMIN_PORT, DEFAULT_API_KEY_LENGTH, DEFAULT_GRAPHQL_PATH, DEFAULT_HOST, DEFAULT_MAX_BATCH_SIZE,
+  CONFIG_KEYS, DEFAULT_ADMIN_PORT, DEFAULT_SHUTDOWN_GRACE_MS, DEFAULT_API_KEY_LENGTH, DEFAULT_GRAPHQL_PATH, DEFAULT_HOST, DEFAULT_MAX_BATCH_SIZE,
   DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, DEFAULT_UPSTREAM_TIMEOUT_MS, type ConfigKey, type JwtConfig, type ServeConfig,
 } from './schema.js'
 
 type Raw = Partial<Record<ConfigKey, unknown>>
 /** Keys whose values are files: relative to the config file, or to the working directory for flags. */
-const FILE_KEYS: readonly ConfigKey[] = ['policy', 'bindings', 'jwtPublicKey', 'jwtJwk', 'jwtSecretFile']
+const FILE_KEYS: readonly ConfigKey[] = ['policy', 'bindings', 'jwtPublicKey', 'jwtJwk', 'jwtSecretFile', 'shadowPolicy']
 const LIST_KEYS: readonly ConfigKey[] = ['overlays', 'stripHeaders']
-const BOOLEAN_KEYS: readonly ConfigKey[] = ['errorsAs200']
+const BOOLEAN_KEYS: readonly ConfigKey[] = ['errorsAs200', 'dryRun']
 
 /** Reads `permgate serve` flags and the optional `--config` file; flags win. Validated, then frozen. */
 export function loadServeConfig(argv: readonly string[], cwd = process.cwd()): ServeConfig {
@@ -125,8 +125,12 @@ function validate(raw: Raw): ServeConfig {
   for (const o of list('overlays')) if (!existsSync(o)) throw new PermgateError('PERMGATE_ERR_CONFIG_FILE', `overlays: no such file: ${o}`, { path: 'overlays' })
   const graphqlPath = str('graphqlPath') ?? DEFAULT_GRAPHQL_PATH
   if (!/^\/[A-Za-z0-9._~\-/]*$/.test(graphqlPath) || graphqlPath.includes('//')) bad('graphqlPath', 'must be an absolute path such as /graphql')
-  const errorsAs200 = raw.errorsAs200 ?? false
-  if (typeof errorsAs200 !== 'boolean') bad('errorsAs200', 'must be true or false')
+  const bool = (key: ConfigKey): boolean => {
+    const v = raw[key] ?? false
+    if (typeof v !== 'boolean') return bad(key, 'must be true or false')
+    return v
+  }
+  const errorsAs200 = bool('errorsAs200')
 
   return Object.freeze({
     policy,
@@ -148,6 +152,9 @@ function validate(raw: Raw): ServeConfig {
     errorsAs200: errorsAs200 as boolean,
     logLevel: str('logLevel') ?? 'info',
     reloadPollMs: int('reloadPollMs', DEFAULT_RELOAD_POLL_MS, 10, 3_600_000),
+    dryRun: bool('dryRun'),
+    shadowPolicy: file('shadowPolicy'),
+    shutdownGraceMs: int('shutdownGraceMs', DEFAULT_SHUTDOWN_GRACE_MS, 0, 3_600_000),
     decisionLog: Object.freeze({
       sink: decisionSink(str('decisionLog') ?? 'stdout'),
       sampleRate: rate('decisionLogSampleRate', DEFAULT_ALLOWED_SAMPLE_RATE),

@@ -4,6 +4,8 @@ export const DEFAULT_PORT = 8080
 export const DEFAULT_GRAPHQL_PATH = '/graphql'
 /** The admin port: /metrics, /healthz, /readyz (never the proxied port). */
 export const DEFAULT_ADMIN_PORT = 9090
+/** SIGTERM: time for in-flight requests to finish before exit, 10 s. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000
 /** Request body after decompression: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 /** Operations in one batched request. */
@@ -68,6 +70,12 @@ export interface ServeConfig {
   readonly logLevel: string
   /** How often the policy, overlay and bindings files are checked for a change, ms. */
   readonly reloadPollMs: number
+  /** Decide and log everything, forward everything, count would-denies. Never enforcing. */
+  readonly dryRun: boolean
+  /** A candidate policy decided beside the active one (same bindings); disagreements counted. */
+  readonly shadowPolicy: string | undefined
+  /** How long SIGTERM waits for in-flight requests before exiting, ms. */
+  readonly shutdownGraceMs: number
   /** The decision log (audit): off, stdout, or a file with rotation and retention. */
   readonly decisionLog: {
     readonly sink: 'off' | 'stdout' | { readonly file: string }
@@ -111,6 +119,9 @@ export const CONFIG_KEYS = {
   errorsAs200: '--errors-as-200',
   logLevel: '--log-level',
   reloadPollMs: '--reload-poll-ms',
+  dryRun: '--dry-run',
+  shadowPolicy: '--shadow-policy',
+  shutdownGraceMs: '--shutdown-grace-ms',
   decisionLog: '--decision-log',
   decisionLogSampleRate: '--decision-log-sample-rate',
   decisionLogRetentionDays: '--decision-log-retention-days',

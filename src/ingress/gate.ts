@@ -31,6 +31,8 @@ export interface GateDeps {
   readonly decisionLog?: DecisionLog
   /** Hot reload of the policy and bindings, when serving. */
   readonly reloader?: Reloader
+  /** A candidate policy decided beside the active one; disagreements are counted, never enforced. */
+  readonly shadow?: Authorizer
 }
 
 /** Per-request state between the gate and the forwarder. */
@@ -105,7 +107,8 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
     try {
       resolved = deps.identity.resolve(request.headers)
     } catch (e) {
-      reject(request, reply, g, e)
+      // dry run: the bad credential is a would-deny, and the request is decided as anonymous
+      if (reject(request, reply, g, e) && decide(request, reply, g)) done()
       return
     }
     if (resolved instanceof Promise) {
@@ -114,7 +117,9 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
           g.principal = p
           if (decide(request, reply, g)) done()
         },
-        (e: unknown) => reject(request, reply, g, e),
+        (e: unknown) => {
+          if (reject(request, reply, g, e) && decide(request, reply, g)) done()
+        },
       )
       return
     }
@@ -137,17 +142,24 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
       }
       return gateRoute(request, reply, g, path)
     } catch (e) {
-      reject(request, reply, g, e)
-      return false
+      return reject(request, reply, g, e)
     }
   }
 
-  function reject(request: FastifyRequest, reply: FastifyReply, g: Gate, e: unknown): void {
+  /** Answers a refusal; in dry run counts it as a would-deny and returns true: forward anyway. */
+  function reject(request: FastifyRequest, reply: FastifyReply, g: Gate, e: unknown): boolean {
     const code = e instanceof PermgateError ? e.code : 'PERMGATE_ERR_INTERNAL'
     count(g, false, code, g.graphql ? 'none' : 'route')
     audit(g, false, code, undefined, undefined)
+    if (config.dryRun) {
+      metrics?.wouldDeny(code)
+      // forwarded as received: a body that could not be read as GraphQL goes on unchanged
+      if (g.graphql && g.body === undefined && Buffer.isBuffer(request.body)) g.body = request.body.toString('utf8')
+      return true
+    }
     if (!(e instanceof PermgateError)) request.log.error({ err: e, decisionId: g.decisionId }, 'error in the decision path: denied')
     rejectError(request, reply, e, g.decisionId, rejectOpts)
+    return false
   }
 
   function gateGraphQL(request: FastifyRequest, reply: FastifyReply, g: Gate): boolean {
@@ -177,6 +189,17 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
       const d = authorizer.decide(g.principal, op, item.variables)
       count(g, d.allowed, d.reason, OPERATION_LABELS[op.type])
       audit(g, d.allowed, d.reason, op, d)
+      if (deps.shadow !== undefined) {
+        const sd = deps.shadow.decide(g.principal, op, item.variables)
+        if (sd.allowed !== d.allowed) {
+          metrics?.shadowDisagreement(d.allowed, sd.allowed)
+          request.log.warn({ decisionId: g.decisionId, operationType: op.type, active: d.reason, shadow: sd.reason }, 'shadow policy disagrees')
+        }
+      }
+      if (!d.allowed && config.dryRun) {
+        metrics?.wouldDeny(d.reason)
+        continue
+      }
       if (!d.allowed) {
         rejectDecision(request, reply, d, g.decisionId, rejectOpts, read.batch ? i : undefined)
         return false
@@ -194,13 +217,17 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
   function gateRoute(request: FastifyRequest, reply: FastifyReply, g: Gate, path: string): boolean {
     const authorizer = deps.authorizer()
     const route = matchRoute(deps.routes(), request.method, path)
-    if (route === undefined) throw new PermgateError('PERMGATE_ERR_NO_ROUTE', `no route rule allows ${request.method} ${path}`)
+    if (route === undefined) return reject(request, reply, g, new PermgateError('PERMGATE_ERR_NO_ROUTE', `no route rule allows ${request.method} ${path}`))
     if (route.rule.access === 'public') {
       count(g, true, 'public', 'route')
       return true
     }
     if (g.principal.kind === 'anonymous') {
       count(g, false, 'unauthenticated', 'route')
+      if (config.dryRun) {
+        metrics?.wouldDeny('unauthenticated')
+        return true
+      }
       sendErrors(request, reply, 401, [{ message: `${request.method} ${path} requires an authenticated caller`, extensions: { code: 'UNAUTHENTICATED', reason: 'unauthenticated', decisionId: g.decisionId } }], rejectOpts, { 'www-authenticate': 'Bearer' })
       return false
     }
@@ -214,6 +241,6 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
       count(g, true, 'permission', 'route')
       return true
     }
-    throw new PermgateError('PERMGATE_ERR_FORBIDDEN', `${request.method} ${path} requires ${route.rule.permissions.join(route.rule.op === 'OR' ? ' or ' : ' and ')}${id ? ` on ${scope?.kind} ${id}` : ''}`)
+    return reject(request, reply, g, new PermgateError('PERMGATE_ERR_FORBIDDEN', `${request.method} ${path} requires ${route.rule.permissions.join(route.rule.op === 'OR' ? ' or ' : ' and ')}${id ? ` on ${scope?.kind} ${id}` : ''}`))
   }
 }

@@ -29,6 +29,8 @@ export class Metrics {
   readonly #upstream: Counter<'status_class'>
   readonly #upstreamSeconds: Histogram<never>
   readonly reloads: Counter<'result'>
+  readonly #wouldDeny: Counter<'reason'>
+  readonly #shadow: Counter<'active' | 'shadow'>
   readonly #children = new Map<string, Counter.Internal>()
 
   constructor(
@@ -47,6 +49,8 @@ export class Metrics {
     this.#decisionSeconds = new Histogram({ name: 'permgate_decision_duration_seconds', help: 'Time from a request reaching the gate to its decision', buckets: DECISION_BUCKETS_S, registers })
     this.#upstream = new Counter({ name: 'permgate_upstream_requests_total', help: 'Requests forwarded to the upstream, by the class of its status', labelNames: ['status_class'], registers })
     this.#upstreamSeconds = new Histogram({ name: 'permgate_upstream_duration_seconds', help: 'Time from forwarding to the end of the response', buckets: UPSTREAM_BUCKETS_S, registers })
+    this.#wouldDeny = new Counter({ name: 'permgate_dry_run_would_deny_total', help: 'Dry run: requests forwarded that would have been refused, by reason', labelNames: ['reason'], registers })
+    this.#shadow = new Counter({ name: 'permgate_shadow_disagreements_total', help: 'Decisions where the shadow policy disagrees with the active one (never enforced)', labelNames: ['active', 'shadow'], registers })
     this.reloads = new Counter({ name: 'permgate_policy_reloads_total', help: 'Policy and bindings reloads, by result', labelNames: ['result'], registers })
     new Gauge({
       name: 'permgate_policy_info',
@@ -102,6 +106,14 @@ export class Metrics {
     }
     child.inc()
     this.#decisionSeconds.observe(seconds)
+  }
+
+  wouldDeny(reason: string): void {
+    this.#wouldDeny.inc({ reason })
+  }
+
+  shadowDisagreement(active: boolean, shadow: boolean): void {
+    this.#shadow.inc({ active: active ? 'allow' : 'deny', shadow: shadow ? 'allow' : 'deny' })
   }
 
   /** A request refused before the gate could decide (e.g. its body was over the limit). */
