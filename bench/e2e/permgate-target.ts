@@ -17,7 +17,12 @@ import { JWT_ALGORITHM, SUBJECT_CLAIM } from './tokens.js'
 export type PermgateMode = 'houston' | 'routing'
 
 function serveArgs(mode: PermgateMode, dir: string, upstream: string): string[] {
-  const common = ['--upstream', upstream, '--port', '0', '--host', '127.0.0.1', '--log-level', 'silent']
+  // The decision log stays on, as in production (every denial, 1% of allowed decisions), written
+  // to a file in the run's temporary directory rather than over the benchmark's output.
+  const common = [
+    '--upstream', upstream, '--port', '0', '--host', '127.0.0.1', '--log-level', 'silent',
+    '--admin-port', '0', '--decision-log', join(dir, `decisions-${mode}-${process.pid}.log`),
+  ]
   if (mode === 'routing') return ['--policy', join(dir, FILES.publicPolicy), '--bindings', join(dir, FILES.emptyBindings), ...common]
   return [
     '--policy', join(repoRoot(), 'policies', 'houston'),
