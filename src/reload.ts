@@ -1,11 +1,8 @@
 import { unwatchFile, watchFile } from 'node:fs'
-import { loadBindingsFile } from './bindings/file.js'
 import type { ServeConfig } from './config/schema.js'
 import { isPermgateError } from './errors.js'
 import { compileRoutes, type CompiledRoute } from './ingress/routes.js'
-import { Authorizer } from './policy/authorizer.js'
-import { compilePolicy } from './policy/compile.js'
-import { loadPolicy } from './policy/load.js'
+import { loadAuthorizer, type Authorizer } from './policy/authorizer.js'
 
 /** How often watched files are checked for a change, ms (polling survives editors' rename-replace). @default 1000 */
 export const DEFAULT_RELOAD_POLL_MS = 1000
@@ -20,8 +17,8 @@ export type ReloadResult = { readonly ok: true; readonly revision: string } | { 
 
 /** Compiles the policy, overlays, bindings and routes a configuration names, beside whatever is active. */
 export function compileActive(config: ServeConfig): Active {
-  const policy = compilePolicy(loadPolicy(config.policy, { overlays: config.overlays }))
-  return { authorizer: new Authorizer(policy, loadBindingsFile(config.bindings, policy)), routes: compileRoutes(config.routes, policy) }
+  const authorizer = loadAuthorizer(config.policy, config.overlays, config.bindings)
+  return { authorizer, routes: compileRoutes(config.routes, authorizer.policy) }
 }
 
 /**

@@ -4,16 +4,13 @@ import { buildAdminApp } from './admin.js'
 import { buildApp, type AppDeps } from './app.js'
 import { DecisionLog } from './telemetry/decision-log.js'
 import { compileActive, Reloader } from './reload.js'
-import { loadBindingsFile } from './bindings/file.js'
-import { compilePolicy } from './policy/compile.js'
-import { loadPolicy } from './policy/load.js'
 import { Metrics } from './telemetry/metrics.js'
 import type { ServeConfig } from './config/schema.js'
 import { PermgateError } from './errors.js'
 import { IdentityResolver } from './identity/resolver.js'
 import type { IdentityOptions, JwtOptions } from './identity/types.js'
 import { DocumentCache } from './operation/cache.js'
-import { Authorizer } from './policy/authorizer.js'
+import { loadAuthorizer, type Authorizer } from './policy/authorizer.js'
 
 /** Loads and compiles everything a configuration names; any problem stops the start. */
 export async function prepare(config: ServeConfig, now: () => number = Date.now): Promise<AppDeps> {
@@ -45,7 +42,8 @@ export async function prepare(config: ServeConfig, now: () => number = Date.now)
     () => authorizer().policy.revision,
     () => decisionLog?.stats(),
   )
-  const shadow = config.shadowPolicy === undefined ? undefined : shadowAuthorizer(config.shadowPolicy, config.bindings)
+  // the shadow policy decides with the same bindings (whose roles it must know)
+  const shadow = config.shadowPolicy === undefined ? undefined : loadAuthorizer(config.shadowPolicy, [], config.bindings)
   return {
     authorizer,
     routes: () => reloader.active.routes,
@@ -58,11 +56,6 @@ export async function prepare(config: ServeConfig, now: () => number = Date.now)
   }
 }
 
-/** The shadow policy, with the same bindings (whose roles it must know). */
-function shadowAuthorizer(policyDir: string, bindings: string): Authorizer {
-  const policy = compilePolicy(loadPolicy(policyDir))
-  return new Authorizer(policy, loadBindingsFile(bindings, policy))
-}
 
 export function identityOptions(config: ServeConfig): IdentityOptions {
   const opts: IdentityOptions = { apiKeyLength: config.apiKeyLength }

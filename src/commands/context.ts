@@ -1,10 +1,7 @@
-import { loadBindingsFile } from '../bindings/file.js'
 import { ANONYMOUS, type BindingsStore, type Principal } from '../bindings/types.js'
 import { PermgateError } from '../errors.js'
 import { DocumentCache } from '../operation/cache.js'
-import { Authorizer } from '../policy/authorizer.js'
-import { compilePolicy } from '../policy/compile.js'
-import { loadPolicy } from '../policy/load.js'
+import { loadAuthorizer, type Authorizer } from '../policy/authorizer.js'
 
 /** What `eval` and `explain` decide with: a policy, its bindings, a document cache. */
 export interface DecisionContext {
@@ -13,8 +10,7 @@ export interface DecisionContext {
 }
 
 export function loadContext(policyDir: string, overlays: readonly string[], bindingsFile: string): DecisionContext {
-  const policy = compilePolicy(loadPolicy(policyDir, { overlays }))
-  return { authorizer: new Authorizer(policy, loadBindingsFile(bindingsFile, policy)), documents: new DocumentCache() }
+  return { authorizer: loadAuthorizer(policyDir, overlays, bindingsFile), documents: new DocumentCache() }
 }
 
 /** A subject id as a principal: its kind from the store (a subject absent from it is a user). */

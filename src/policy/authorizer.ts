@@ -1,4 +1,7 @@
 import { LRUCache } from 'lru-cache'
+import { loadBindingsFile } from '../bindings/file.js'
+import { compilePolicy } from './compile.js'
+import { loadPolicy } from './load.js'
 import type { BindingsStore, Principal } from '../bindings/types.js'
 import type { ExtractedOperation } from '../operation/types.js'
 import { decide, type Decision } from './decide.js'
@@ -94,4 +97,10 @@ export class Authorizer {
   stats(): { hits: number; misses: number; evictions: number; size: number; decisions: { hits: number; misses: number; evictions: number } } {
     return { ...this.counters, size: this.cache.size, decisions: { ...this.decisionCounters } }
   }
+}
+
+/** A policy directory (with overlays) compiled, and its bindings file loaded against it. */
+export function loadAuthorizer(policyDir: string, overlays: readonly string[], bindingsFile: string, opts: AuthorizerOptions = {}): Authorizer {
+  const policy = compilePolicy(loadPolicy(policyDir, { overlays }))
+  return new Authorizer(policy, loadBindingsFile(bindingsFile, policy), opts)
 }
