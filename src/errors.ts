@@ -17,6 +17,7 @@ export const ERRORS = {
   PERMGATE_ERR_POLICY_DUPLICATE_ROLE: { code: 'PERMGATE_ERR_POLICY_DUPLICATE_ROLE', status: undefined },
   PERMGATE_ERR_POLICY_DUPLICATE_RULE: { code: 'PERMGATE_ERR_POLICY_DUPLICATE_RULE', status: undefined },
   PERMGATE_ERR_POLICY_RULE: { code: 'PERMGATE_ERR_POLICY_RULE', status: undefined },
+  PERMGATE_ERR_POLICY_CONDITION: { code: 'PERMGATE_ERR_POLICY_CONDITION', status: undefined },
   PERMGATE_ERR_POLICY_SCHEMA: { code: 'PERMGATE_ERR_POLICY_SCHEMA', status: undefined },
   PERMGATE_ERR_POLICY_UNMAPPED_FIELD: { code: 'PERMGATE_ERR_POLICY_UNMAPPED_FIELD', status: undefined },
   // --- bindings ------------------------------------------------------------------------
@@ -58,6 +59,7 @@ export const ERRORS = {
   PERMGATE_ERR_AUTH_NOT_CONFIGURED: { code: 'PERMGATE_ERR_AUTH_NOT_CONFIGURED', status: 401 },
   // --- HTTP ingress and egress ----------------------------------------------------------
   PERMGATE_ERR_FORBIDDEN: { code: 'PERMGATE_ERR_FORBIDDEN', status: 403 },
+  PERMGATE_ERR_IP_DENIED: { code: 'PERMGATE_ERR_IP_DENIED', status: 403 },
   PERMGATE_ERR_NO_ROUTE: { code: 'PERMGATE_ERR_NO_ROUTE', status: 403 },
   PERMGATE_ERR_METHOD_NOT_ALLOWED: { code: 'PERMGATE_ERR_METHOD_NOT_ALLOWED', status: 405 },
   PERMGATE_ERR_BODY_TOO_LARGE: { code: 'PERMGATE_ERR_BODY_TOO_LARGE', status: 413 },

@@ -41,6 +41,8 @@ export type RefFieldReason =
   | 'unauthenticated'
   | 'missing_permission'
   | 'no_rule'
+  | 'escalation'
+  | 'invite_required'
 
 export interface RefEntity {
   readonly kind: 'workspace' | 'deployment'
@@ -71,6 +73,24 @@ const KIND_OF_ARG: Readonly<Record<string, RefEntity['kind']>> = {
   workspaceUuid: 'workspace',
   deploymentUuid: 'deployment',
 }
+
+/**
+ * The escalation guard (README, "Conditions"): the fields that grant the role named by an
+ * argument, and the scope they grant it at ('entityType': read from that argument).
+ */
+const GRANTS: Readonly<Record<string, { readonly role: string; readonly scope: 'system' | 'workspace' | 'deployment' | 'entityType'; readonly optional?: true }>> = {
+  'Mutation.workspaceAddUser': { role: 'role', scope: 'workspace' },
+  'Mutation.workspaceUpdateUserRole': { role: 'role', scope: 'workspace' },
+  'Mutation.createServiceAccount': { role: 'role', scope: 'entityType' },
+  'Mutation.createDeploymentServiceAccount': { role: 'role', scope: 'deployment' },
+  'Mutation.createWorkspaceServiceAccount': { role: 'role', scope: 'workspace' },
+  'Mutation.createSystemServiceAccount': { role: 'role', scope: 'system' },
+  'Mutation.createSystemRoleBinding': { role: 'role', scope: 'system' },
+  'Mutation.updateWorkspaceServiceAccount': { role: 'payload.role', scope: 'workspace', optional: true },
+  'Mutation.updateDeploymentServiceAccount': { role: 'payload.role', scope: 'deployment', optional: true },
+}
+/** The scope of a grantable role: its id's prefix (SYSTEM_, WORKSPACE_, DEPLOYMENT_); USER is not grantable. */
+const scopeOfRole = (role: string): string | undefined => /^(SYSTEM|WORKSPACE|DEPLOYMENT)_/.exec(role)?.[1]?.toLowerCase()
 
 const SYSTEM = 'system.'
 const isSystem = (p: string): boolean => p.startsWith(SYSTEM)
@@ -119,9 +139,9 @@ export class ReferenceModel {
       scope,
     })
 
-    if (op.access === 'public') return result(true, 'public')
+    if (op.access === 'public') return this.conditions(p, `${type}.${f.name}`, f, null, (reason) => result(reason === undefined, reason ?? 'public'))
     if (p.anonymous) return result(false, 'unauthenticated')
-    if (op.access === 'authenticated') return result(true, 'authenticated')
+    if (op.access === 'authenticated') return this.conditions(p, `${type}.${f.name}`, f, null, (reason) => result(reason === undefined, reason ?? 'authenticated'))
 
     // The entity: the first scope argument whose value is present.
     let entity: RefEntity | null = null
@@ -140,7 +160,46 @@ export class ReferenceModel {
     const holds = (perm: string): boolean => (isSystem(perm) ? systemHeld.has(perm) : entityHeld.has(perm))
     const allowed = combinator === 'OR' ? op.permissions.some(holds) : op.permissions.every(holds)
     const scoped = op.permissions.some((perm) => !isSystem(perm))
-    return result(allowed, allowed ? 'permission' : 'missing_permission', scoped ? entity : null)
+    if (!allowed) return result(false, 'missing_permission', scoped ? entity : null)
+    return this.conditions(p, `${type}.${f.name}`, f, entity, (reason) => result(reason === undefined, reason ?? 'permission', scoped ? entity : null))
+  }
+
+  /** publicSignups: false (createUser needs an invite token), and the escalation guard. */
+  private conditions(p: RefPrincipal, key: string, f: RefField, entity: RefEntity | null, out: (deny: RefFieldReason | undefined) => RefFieldDecision): RefFieldDecision {
+    if (key === 'Mutation.createUser') {
+      const token = f.args.inviteToken
+      return out(typeof token === 'string' && token.trim() !== '' ? undefined : 'invite_required')
+    }
+    const g = GRANTS[key]
+    if (g === undefined) return out(undefined)
+    const role = f.args[g.role]
+    if (role === undefined || role === null) return out(g.optional ? undefined : 'escalation')
+    const scope = g.scope === 'entityType' ? ({ SYSTEM: 'system', WORKSPACE: 'workspace', DEPLOYMENT: 'deployment' } as Record<string, string>)[f.args.entityType ?? ''] : g.scope
+    if (scope === undefined || scopeOfRole(role) !== scope || this.roles[role] === undefined) return out('escalation')
+    const id = g.scope === 'entityType' ? (f.args.entityUuid ?? null) : entity !== null && entity.kind === scope ? entity.id : null
+    // what the caller holds there: system-scope roles (with USER), plus the roles bound on the
+    // entity and what they cascade to; what the grant gives: the role and what it cascades to
+    const held = ['USER', ...p.bindings.filter((b) => !('workspace' in b) && !('deployment' in b)).map((b) => b.role)]
+    if (id !== null && scope === 'workspace') {
+      for (const b of p.bindings) if ('workspace' in b && b.workspace === id) held.push(b.role, ...this.cascadeOf(b.role))
+    }
+    if (id !== null && scope === 'deployment') {
+      const ws = this.workspaceOf.get(id)
+      for (const b of p.bindings) {
+        if ('deployment' in b && b.deployment === id) held.push(b.role)
+        if (ws !== undefined && 'workspace' in b && b.workspace === ws) held.push(...this.cascadeOf(b.role))
+      }
+    }
+    const have = this.permissionsOf(held)
+    const within = [...this.permissionsOf([role, ...this.cascadeOf(role)])].every((perm) => have.has(perm))
+    return out(within ? undefined : 'escalation')
+  }
+
+  /** WORKSPACE_X cascades to DEPLOYMENT_X on the workspace's deployments. */
+  private cascadeOf(role: string): string[] {
+    if (!role.startsWith('WORKSPACE_')) return []
+    const to = `DEPLOYMENT_${role.slice('WORKSPACE_'.length)}`
+    return this.roles[to] === undefined ? [] : [to]
   }
 
   /**

@@ -3,7 +3,7 @@ import { PermgateError } from '../errors.js'
 import { compilePolicy } from '../policy/compile.js'
 import { loadPolicy } from '../policy/load.js'
 import { readSchemaFields } from '../policy/sdl.js'
-import type { CompiledPolicy } from '../policy/types.js'
+import type { CompiledCondition, CompiledPolicy } from '../policy/types.js'
 import { parseFlags, POLICY_FLAGS } from './args.js'
 import { EXIT, type CommandIO } from './io.js'
 
@@ -58,6 +58,7 @@ function summary(p: CompiledPolicy): string {
       (custom.length > 0 ? ` (changed roles: ${custom.join(', ')})` : ''),
     `  synthetic:   ${p.syntheticRoles.join(', ') || 'none'}; cascades: ${[...p.cascade].map(([a, b]) => `${a}->${b}`).join(', ') || 'none'}`,
     `  introspection: ${p.introspection}`,
+    `  conditions:  ${conditionSummary(p)}`,
     '',
   ].join('\n')
 }
@@ -65,4 +66,17 @@ function summary(p: CompiledPolicy): string {
 function display(file: string): string {
   const rel = relative(process.cwd(), file)
   return rel.startsWith('..') ? file : rel
+}
+
+/** `escalation guard on 9 fields, invite on 1; publicSignups false; ipAllow any` */
+function conditionSummary(p: CompiledPolicy): string {
+  const rules = [...p.rules.values()]
+  const n = (f: (c: CompiledCondition) => unknown): number => rules.filter((r) => r.condition !== undefined && f(r.condition) !== undefined).length
+  const parts = [
+    `escalation guard on ${n((c) => c.grants)} fields`,
+    `invite on ${n((c) => c.invite)}`,
+    `principal kinds on ${n((c) => c.principals)}`,
+    `IP ranges on ${n((c) => c.ipAllow)}`,
+  ]
+  return `${parts.join(', ')}; publicSignups ${p.source.publicSignups}; ipAllow ${p.ipAllow === undefined ? 'any address' : p.ipAllow.ranges.join(', ')}`
 }

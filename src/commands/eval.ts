@@ -51,7 +51,11 @@ export function evalLine(ctx: DecisionContext, line: string, lineNo: number): Re
     if (!('subject' in input)) throw new PermgateError('PERMGATE_ERR_REQUEST_SHAPE', 'subject is required (null for anonymous)')
     const principal = principalFor(ctx.authorizer.store, input.subject, input.groups)
     const op = ctx.documents.get(req.query, req.operationName as string | undefined)
-    const decision = ctx.authorizer.decide(principal, op, (req.variables ?? undefined) as Record<string, unknown> | undefined)
+    if (input.clientIp !== undefined && input.clientIp !== null && typeof input.clientIp !== 'string') {
+      throw new PermgateError('PERMGATE_ERR_REQUEST_SHAPE', 'clientIp must be an IP address string')
+    }
+    const clientIp = typeof input.clientIp === 'string' ? input.clientIp : undefined
+    const decision = ctx.authorizer.decide(principal, op, (req.variables ?? undefined) as Record<string, unknown> | undefined, { clientIp })
     return { id, ...decisionJson(decision) }
   } catch (e) {
     if (!isPermgateError(e)) {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { PermgateError } from '../errors.js'
-import { decideFields } from '../policy/decide.js'
+import { decideFields, type FieldReason } from '../policy/decide.js'
 import { explainField } from '../policy/explain.js'
 import { scopeOf } from '../policy/permissions.js'
 import type { ResolvedBinding } from '../policy/principal.js'
@@ -11,7 +11,7 @@ import { EXIT, type CommandIO } from './io.js'
 
 export const EXPLAIN_USAGE =
   'permgate explain --policy DIR --bindings FILE (--subject S | --anonymous) [--groups a,b] --query Q|@FILE ' +
-  '[--variables JSON] [--operation-name NAME] [--overlay FILE]...'
+  '[--variables JSON] [--operation-name NAME] [--client-ip ADDR] [--overlay FILE]...'
 
 /** Explains one decision for a person. Exit 0 when allowed, 3 when denied. */
 export function explain(argv: readonly string[], io: CommandIO): number {
@@ -26,6 +26,7 @@ export function explain(argv: readonly string[], io: CommandIO): number {
       query: { type: 'string' },
       variables: { type: 'string' },
       'operation-name': { type: 'string' },
+      'client-ip': { type: 'string' },
     },
     ['policy', 'bindings', 'query'],
   )
@@ -56,11 +57,13 @@ export function explain(argv: readonly string[], io: CommandIO): number {
   for (const b of pm.bindings) out.push(`  ${b.role.padEnd(20)} ${where(b).padEnd(24)} from ${b.source}`)
   out.push(`operation: ${op.type.toLowerCase()} ${op.name ?? '(anonymous)'}`)
 
-  const fields = decideFields(policy, pm, op, variables as Record<string, unknown> | undefined)
+  const fields = decideFields(policy, pm, op, variables as Record<string, unknown> | undefined, { clientIp: flags['client-ip'] })
   for (const d of fields) {
     const e = explainField(policy, pm, d)
     const alias = d.alias ? ` (alias ${d.alias})` : ''
     out.push(`  ${d.allowed ? 'ALLOW' : 'DENY '} ${d.type}.${d.field}${alias}: ${d.reason}`)
+    const condition = CONDITION_TEXT[d.reason]
+    if (condition !== undefined) out.push(`        condition: ${condition}`)
     if (d.required.length > 0) {
       const systemOnly = d.required.every((p) => scopeOf(p) === 'system')
       const at = d.scope ? `on ${d.scope.kind} ${d.scope.id}` : systemOnly ? 'at system scope' : 'with no workspace/deployment named'
@@ -76,6 +79,14 @@ export function explain(argv: readonly string[], io: CommandIO): number {
   out.push(`decision: ${allowed ? 'ALLOWED' : 'DENIED'} (the request is allowed only if every root field is)`)
   io.write(out.join('\n') + '\n')
   return allowed ? EXIT.OK : EXIT.DENIED
+}
+
+/** What a failed condition means, for a person. */
+const CONDITION_TEXT: Partial<Record<FieldReason, string>> = {
+  escalation: 'the role this field grants is of another scope, unknown, or holds permissions the caller lacks there (escalation guard)',
+  invite_required: 'public signups are off (publicSignups: false): an invite token argument is required',
+  principal_kind: 'the field is open to other kinds of principal only (conditions.principals)',
+  ip_denied: 'the client address (--client-ip) is outside the ranges of conditions.ipAllow',
 }
 
 function where(b: ResolvedBinding): string {

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import { parse as parseYaml } from 'yaml'
 import { PermgateError } from '../errors.js'
 import { isRecord } from '../policy/yaml.js'
+import { compileCidrs } from '../policy/ip.js'
 import { readRoutes } from './routes.js'
 import { DEFAULT_RELOAD_POLL_MS } from '../reload.js'
 import { DEFAULT_ALLOWED_SAMPLE_RATE } from '../telemetry/decision-log.js'
@@ -16,7 +17,7 @@ import {
 type Raw = Partial<Record<ConfigKey, unknown>>
 /** Keys whose values are files: relative to the config file, or to the working directory for flags. */
 const FILE_KEYS: readonly ConfigKey[] = ['policy', 'bindings', 'jwtPublicKey', 'jwtJwk', 'jwtSecretFile', 'shadowPolicy']
-const LIST_KEYS: readonly ConfigKey[] = ['overlays', 'stripHeaders']
+const LIST_KEYS: readonly ConfigKey[] = ['overlays', 'stripHeaders', 'trustedProxies']
 const BOOLEAN_KEYS: readonly ConfigKey[] = ['errorsAs200', 'dryRun']
 
 /** Reads `permgate serve` flags and the optional `--config` file; flags win. Validated, then frozen. */
@@ -131,6 +132,9 @@ function validate(raw: Raw): ServeConfig {
     return v
   }
   const errorsAs200 = bool('errorsAs200')
+  const trustedProxies = list('trustedProxies')
+  // checked here, so a typo fails at start; the gate compiles its own copy
+  compileCidrs(trustedProxies, 'PERMGATE_ERR_CONFIG_INVALID', { path: 'trustedProxies' })
 
   return Object.freeze({
     policy,
@@ -150,6 +154,7 @@ function validate(raw: Raw): ServeConfig {
     routes: Object.freeze(readRoutes(raw.routes ?? [])),
     stripHeaders: Object.freeze(list('stripHeaders').map((h) => h.toLowerCase())),
     errorsAs200: errorsAs200 as boolean,
+    trustedProxies: Object.freeze(trustedProxies),
     logLevel: str('logLevel') ?? 'info',
     reloadPollMs: int('reloadPollMs', DEFAULT_RELOAD_POLL_MS, 10, 3_600_000),
     dryRun: bool('dryRun'),

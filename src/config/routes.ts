@@ -2,7 +2,8 @@ import { PermgateError } from '../errors.js'
 import { isRecord } from '../policy/yaml.js'
 import type { RouteAccess, RouteRule } from './schema.js'
 
-const KEYS = new Set(['method', 'methods', 'prefix', 'access', 'permissions', 'op', 'scope'])
+const KEYS = new Set(['method', 'methods', 'prefix', 'access', 'permissions', 'op', 'scope', 'principals'])
+const KINDS = new Set(['user', 'serviceAccount'])
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
 const ACCESS: readonly RouteAccess[] = ['public', 'authenticated', 'permission']
 
@@ -35,8 +36,15 @@ export function readRoutes(v: unknown): RouteRule[] {
       }
       scope = Object.freeze({ kind: s.kind, segment: s.segment as number })
     }
+    let principals: RouteRule['principals']
+    if (r.principals !== undefined) {
+      const k = r.principals
+      if (access === 'public') throw invalid('principals restricts who may call: it does not go with access public', at)
+      if (!Array.isArray(k) || k.length === 0 || !k.every((x) => typeof x === 'string' && KINDS.has(x))) throw invalid('principals must be a non-empty list of user, serviceAccount', at)
+      principals = Object.freeze([...k] as ('user' | 'serviceAccount')[])
+    }
     // Frozen like the rest of the config: the proxy reads these rules per request.
-    return Object.freeze({ methods: Object.freeze(methods), prefix: prefix.replace(/\/+$/, '') || '/', access, permissions: Object.freeze([...permissions]), op, scope })
+    return Object.freeze({ methods: Object.freeze(methods), prefix: prefix.replace(/\/+$/, '') || '/', access, permissions: Object.freeze([...permissions]), op, scope, principals })
   })
 }
 

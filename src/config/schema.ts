@@ -26,6 +26,8 @@ export interface RouteRule {
   readonly op: 'AND' | 'OR'
   /** Where a scoped permission is checked: the path segment at `segment` (0 = first after `/`). */
   readonly scope: { readonly kind: 'workspace' | 'deployment'; readonly segment: number } | undefined
+  /** CI/CD enforcement: the principal kinds the route is open to (undefined: any). */
+  readonly principals: readonly ('user' | 'serviceAccount')[] | undefined
 }
 
 export interface JwtConfig {
@@ -67,6 +69,11 @@ export interface ServeConfig {
   readonly stripHeaders: readonly string[]
   /** Legacy clients: answer rejections with 200 (the body still carries the error). */
   readonly errorsAs200: boolean
+  /**
+   * Peers whose X-Forwarded-For is believed (CIDR ranges), for IP allow-lists. Empty (the
+   * default): the client is the socket's peer and X-Forwarded-For is ignored.
+   */
+  readonly trustedProxies: readonly string[]
   readonly logLevel: string
   /** How often the policy, overlay and bindings files are checked for a change, ms. */
   readonly reloadPollMs: number
@@ -117,6 +124,7 @@ export const CONFIG_KEYS = {
   routes: undefined,
   stripHeaders: '--strip-header',
   errorsAs200: '--errors-as-200',
+  trustedProxies: '--trusted-proxy',
   logLevel: '--log-level',
   reloadPollMs: '--reload-poll-ms',
   dryRun: '--dry-run',

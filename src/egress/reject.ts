@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ERRORS, isPermgateError, type ErrorCode } from '../errors.js'
-import type { Decision } from '../policy/decide.js'
+import type { Decision, FieldDecision } from '../policy/decide.js'
 
 /** GraphQL-style codes in `extensions.code`, by HTTP status. */
 const GRAPHQL_CODES: Record<number, string> = {
@@ -60,6 +60,24 @@ export function rejectError(request: FastifyRequest, reply: FastifyReply, e: unk
   return sendErrors(request, reply, status, [{ message, extensions: { code: GRAPHQL_CODES[status] ?? 'ERROR', reason: code, decisionId } }], opts, headers)
 }
 
+const CONDITION_MESSAGES: Partial<Record<FieldDecision['reason'], string>> = {
+  no_rule: 'no rule covers it',
+  escalation: 'the role it grants must be of its scope and hold nothing the caller lacks there',
+  invite_required: 'public signups are off: it needs an invite token',
+  principal_kind: 'it is open to other kinds of principal',
+  ip_denied: "the client's address is outside its allowed ranges",
+  invalid_scope: 'its scope argument is not an id',
+  introspection_denied: 'introspection is denied by the policy',
+}
+
+function denialMessage(f: FieldDecision): string {
+  const name = `${f.type}.${f.field}`
+  if (f.reason === 'unauthenticated') return `${name} requires an authenticated caller`
+  const why = CONDITION_MESSAGES[f.reason]
+  if (why !== undefined) return `${name} is not allowed: ${why}`
+  return `${name} is not allowed${f.required.length ? `: it requires ${f.required.join(f.op === 'OR' ? ' or ' : ' and ')}` : ''}${f.scope ? ` on ${f.scope.kind} ${f.scope.id}` : ''}`
+}
+
 /** A denial: one error per denied root field, with what it requires. 401 when a credential would help. */
 export function rejectDecision(
   request: FastifyRequest,
@@ -71,12 +89,7 @@ export function rejectDecision(
 ): FastifyReply {
   const status = d.reason === 'unauthenticated' ? 401 : 403
   const errors = d.denied.map((f) => ({
-    message:
-      f.reason === 'unauthenticated'
-        ? `${f.type}.${f.field} requires an authenticated caller`
-        : f.reason === 'no_rule'
-          ? `${f.type}.${f.field} is not allowed: no rule covers it`
-          : `${f.type}.${f.field} is not allowed${f.required.length ? `: it requires ${f.required.join(f.op === 'OR' ? ' or ' : ' and ')}` : ''}${f.scope ? ` on ${f.scope.kind} ${f.scope.id}` : ''}`,
+    message: denialMessage(f),
     extensions: {
       code: GRAPHQL_CODES[status],
       reason: f.reason,

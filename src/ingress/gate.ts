@@ -6,7 +6,9 @@ import { PermgateError } from '../errors.js'
 import type { IdentityResolver } from '../identity/resolver.js'
 import type { DocumentCache } from '../operation/cache.js'
 import type { Authorizer } from '../policy/authorizer.js'
+import { NO_CONTEXT, type RequestContext } from '../policy/context.js'
 import { permits } from '../policy/decide.js'
+import { cidrsContain, clientAddress, compileCidrs } from '../policy/ip.js'
 import { checkJsonContentType, hasGraphQLParams, readGetParams, readPostBody, serialize, serializeGet, type ReadRequests } from './graphql-request.js'
 import type { Metrics, OperationTypeLabel } from '../telemetry/metrics.js'
 import type { ExtractedOperation, OperationType } from '../operation/types.js'
@@ -48,6 +50,8 @@ export interface Gate {
   /** performance.now() when the gate saw the request, and when it was forwarded (0: not yet). */
   startedAt: number
   forwardedAt: number
+  /** The request facts decisions may read (the client address when the policy has IP ranges). */
+  ctx: RequestContext
 }
 
 const OPERATION_LABELS: Readonly<Record<OperationType, OperationTypeLabel>> = { Query: 'query', Mutation: 'mutation', Subscription: 'subscription' }
@@ -69,6 +73,7 @@ export function pathOf(url: string): string {
 export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: RejectOptions, nextId: () => string) {
   // The upstream's GraphQL path, when requests reach it under another name: it is never routed.
   const upstreamGraphQL = config.upstream.graphqlPath !== config.graphqlPath ? config.upstream.graphqlPath : undefined
+  const trustedProxies = config.trustedProxies.length === 0 ? undefined : compileCidrs(config.trustedProxies, 'PERMGATE_ERR_CONFIG_INVALID', { path: 'trustedProxies' })
 
   const metrics = deps.metrics
   const count = (g: Gate, allowed: boolean, reason: string, type: OperationTypeLabel): void => {
@@ -101,7 +106,7 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
   }
 
   return function gate(request: GatedRequest, reply: FastifyReply, done: (err?: Error) => void): void {
-    const g: Gate = { decisionId: nextId(), principal: ANONYMOUS, body: undefined, queryString: undefined, graphql: false, startedAt: performance.now(), forwardedAt: 0 }
+    const g: Gate = { decisionId: nextId(), principal: ANONYMOUS, body: undefined, queryString: undefined, graphql: false, startedAt: performance.now(), forwardedAt: 0, ctx: NO_CONTEXT }
     request[kGate] = g
     let resolved: Principal | Promise<Principal>
     try {
@@ -130,6 +135,13 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
   /** True when the request may go on to the forwarder; otherwise it has been answered. */
   function decide(request: FastifyRequest, reply: FastifyReply, g: Gate): boolean {
     try {
+      const policy = deps.authorizer().policy
+      if (policy.ipAllow !== undefined || policy.ipRules) {
+        g.ctx = { clientIp: clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], trustedProxies) }
+        if (policy.ipAllow !== undefined && !cidrsContain(policy.ipAllow, g.ctx.clientIp)) {
+          throw new PermgateError('PERMGATE_ERR_IP_DENIED', "the client's address is outside the policy's ipAllow ranges")
+        }
+      }
       const path = pathOf(request.url)
       if (path === config.graphqlPath) {
         g.graphql = true
@@ -186,11 +198,11 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
       if (request.method === 'GET' && op.type !== 'Query') {
         throw new PermgateError('PERMGATE_ERR_METHOD_NOT_ALLOWED', `a ${op.type.toLowerCase()} must be sent with POST`)
       }
-      const d = authorizer.decide(g.principal, op, item.variables)
+      const d = authorizer.decide(g.principal, op, item.variables, g.ctx)
       count(g, d.allowed, d.reason, OPERATION_LABELS[op.type])
       audit(g, d.allowed, d.reason, op, d)
       if (deps.shadow !== undefined) {
-        const sd = deps.shadow.decide(g.principal, op, item.variables)
+        const sd = deps.shadow.decide(g.principal, op, item.variables, g.ctx)
         if (sd.allowed !== d.allowed) {
           metrics?.shadowDisagreement(d.allowed, sd.allowed)
           request.log.warn({ decisionId: g.decisionId, operationType: op.type, active: d.reason, shadow: sd.reason }, 'shadow policy disagrees')
@@ -230,6 +242,10 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
       }
       sendErrors(request, reply, 401, [{ message: `${request.method} ${path} requires an authenticated caller`, extensions: { code: 'UNAUTHENTICATED', reason: 'unauthenticated', decisionId: g.decisionId } }], rejectOpts, { 'www-authenticate': 'Bearer' })
       return false
+    }
+    const kinds = route.rule.principals
+    if (kinds !== undefined && !kinds.includes(g.principal.kind as 'user' | 'serviceAccount')) {
+      return reject(request, reply, g, new PermgateError('PERMGATE_ERR_FORBIDDEN', `${request.method} ${path} is open to ${kinds.join(' and ')} principals only`))
     }
     if (route.check === undefined) {
       count(g, true, 'authenticated', 'route')

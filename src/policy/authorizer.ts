@@ -4,6 +4,7 @@ import { compilePolicy } from './compile.js'
 import { loadPolicy } from './load.js'
 import type { BindingsStore, Principal } from '../bindings/types.js'
 import type { ExtractedOperation } from '../operation/types.js'
+import { NO_CONTEXT, type RequestContext } from './context.js'
 import { decide, type Decision } from './decide.js'
 import { compilePrincipal, DEFAULT_DECISIONS_PER_PRINCIPAL, type PrincipalMasks } from './principal.js'
 import type { CompiledPolicy } from './types.js'
@@ -72,9 +73,13 @@ export class Authorizer {
     return m
   }
 
-  decide(principal: Principal, op: ExtractedOperation, variables: Readonly<Record<string, unknown>> | undefined): Decision {
+  /**
+   * Decides one operation. `ctx` carries what the request says besides (the client address, for
+   * IP conditions); decisions that cannot depend on it or on variables are cached per principal.
+   */
+  decide(principal: Principal, op: ExtractedOperation, variables: Readonly<Record<string, unknown>> | undefined, ctx: RequestContext = NO_CONTEXT): Decision {
     const pm = this.masks(principal)
-    if (op.usesVariables) return decide(this.policy, pm, op, variables)
+    if (op.usesVariables || this.policy.ipRules) return decide(this.policy, pm, op, variables, ctx)
     let d = pm.decisions.get(op)
     if (d !== undefined) {
       this.decisionCounters.hits++

@@ -1,7 +1,8 @@
 import { PermgateError, type Warning } from '../errors.js'
-import { maskOf, wordsFor } from './bits.js'
+import { maskOf, orInto, wordsFor } from './bits.js'
 import { scopeOf, validatePermissionName } from './permissions.js'
-import type { CompiledPolicy, CompiledRole, CompiledRule, PolicySource, RoleDef } from './types.js'
+import { compileCidrs } from './ip.js'
+import type { CompiledCondition, CompiledPolicy, CompiledRole, CompiledRule, ConditionDef, GrantScope, Mask, PolicySource, RoleDef } from './types.js'
 
 /**
  * Validates a policy and compiles it: permission -> bit, role -> bitset with inheritance and
@@ -59,6 +60,18 @@ export function compilePolicy(src: PolicySource): CompiledPolicy {
     }
   }
 
+  const grantable = new Map<string, { scope: GrantScope; mask: Mask }>()
+  for (const [id, scope] of src.roleScopes) {
+    const role = roles.get(id)
+    if (!role) throw new PermgateError('PERMGATE_ERR_POLICY_UNKNOWN_ROLE', `roleScopes names unknown role ${id}`, src.manifestPlace)
+    const mask = Uint32Array.from(role.mask)
+    const to = cascade.get(id)
+    if (to !== undefined) orInto(mask, (roles.get(to) as CompiledRole).mask)
+    grantable.set(id, { scope, mask })
+  }
+  const conditionOf = new Map<string, ConditionDef>()
+  for (const c of src.conditions) conditionOf.set(c.key, c)
+
   const granted = new Set<string>()
   for (const r of roles.values()) for (const p of r.permissions) granted.add(p)
   const rules = new Map<string, CompiledRule>()
@@ -92,6 +105,7 @@ export function compilePolicy(src: PolicySource): CompiledPolicy {
         place: def.place,
       })
     }
+    const cond = conditionOf.get(key)
     const compiled: CompiledRule = {
       key,
       type: def.type,
@@ -102,10 +116,17 @@ export function compilePolicy(src: PolicySource): CompiledPolicy {
       required: maskOf(words, def.permissions.map((p) => bitOf.get(p) as number)),
       scoped,
       scope: def.scope,
+      condition: cond === undefined ? undefined : compileCondition(cond, def.scope.length > 0, src),
     }
+    conditionOf.delete(key)
     rules.set(key, compiled)
     rulesByType[def.type].set(def.field, compiled)
   }
+
+  for (const c of conditionOf.values()) {
+    throw new PermgateError('PERMGATE_ERR_POLICY_CONDITION', `a condition on ${c.key}, which has no rule`, c.place)
+  }
+  const ipRules = [...rules.values()].some((r) => r.condition?.ipAllow !== undefined)
 
   return {
     name: src.name,
@@ -121,8 +142,32 @@ export function compilePolicy(src: PolicySource): CompiledPolicy {
     rules,
     rulesByType,
     introspection: src.introspection,
+    grantable,
+    ipAllow: src.ipAllow.length === 0 ? undefined : compileCidrs(src.ipAllow, 'PERMGATE_ERR_POLICY_SHAPE', src.manifestPlace),
+    ipRules,
     warnings,
     source: src,
+  }
+}
+
+function compileCondition(c: ConditionDef, hasScopeArgs: boolean, src: PolicySource): CompiledCondition {
+  const g = c.grants
+  if (g !== undefined) {
+    const fail = (msg: string): never => {
+      throw new PermgateError('PERMGATE_ERR_POLICY_CONDITION', `${c.key}: ${msg}`, c.place)
+    }
+    if (src.roleScopes.size === 0) fail('grants needs roleScopes in policy.yaml (the roles each scope may grant)')
+    if (g.default !== undefined && !src.roleScopes.has(g.default)) fail(`grants.default ${g.default} is not a role listed under roleScopes`)
+    if (g.scope === undefined && g.scopeFrom === undefined && !hasScopeArgs) {
+      fail('grants names no scope: give grants.scope or grants.scopeFrom, or scope arguments on the rule')
+    }
+    if (g.scope === 'system' && g.entity !== undefined) fail('a system grant names no entity')
+  }
+  return {
+    grants: g,
+    invite: src.publicSignups ? undefined : c.invite,
+    principals: c.principals,
+    ipAllow: c.ipAllow === undefined ? undefined : compileCidrs(c.ipAllow, 'PERMGATE_ERR_POLICY_CONDITION', c.place),
   }
 }
 

@@ -1,8 +1,10 @@
 import { resolveArgPath } from '../operation/args.js'
 import type { ExtractedOperation, OperationType, RootField } from '../operation/types.js'
 import { orInto } from './bits.js'
+import { NO_CONTEXT, type RequestContext } from './context.js'
+import { cidrsContain } from './ip.js'
 import { DEFAULT_DECISIONS_PER_PRINCIPAL, type PrincipalMasks } from './principal.js'
-import type { CompiledPolicy, CompiledRule, Combinator, EntityKind, Mask } from './types.js'
+import type { CompiledCondition, CompiledPolicy, CompiledRule, Combinator, EntityKind, GrantDef, GrantScope, Mask } from './types.js'
 
 /** Why a field was allowed. */
 export type AllowReason = 'public' | 'authenticated' | 'permission' | 'typename' | 'introspection'
@@ -13,6 +15,10 @@ export type DenyReason =
   | 'no_rule' // unknown root field: denied by default
   | 'invalid_scope' // the scope argument is not an id (an object, a list, an empty string)
   | 'introspection_denied'
+  | 'escalation' // the role the field grants is of another scope, or holds more than the caller does there
+  | 'invite_required' // public signups are off and no invite token was given
+  | 'principal_kind' // the field is open to other kinds of principal (e.g. service accounts only)
+  | 'ip_denied' // the client address is outside the field's allowed ranges
 export type FieldReason = AllowReason | DenyReason
 
 export interface EntityRef {
@@ -53,6 +59,10 @@ const ALLOWED: Readonly<Record<FieldReason, boolean>> = {
   no_rule: false,
   invalid_scope: false,
   introspection_denied: false,
+  escalation: false,
+  invite_required: false,
+  principal_kind: false,
+  ip_denied: false,
 }
 
 /** Scratch for the entity a field's scope resolved to, read right after each field's decision. */
@@ -72,13 +82,14 @@ export function decide(
   pm: PrincipalMasks,
   op: ExtractedOperation,
   variables: Readonly<Record<string, unknown>> | undefined,
+  ctx: RequestContext = NO_CONTEXT,
 ): Decision {
   let denied: FieldDecision[] | undefined
   let unauthenticated = false
   const fields = op.fields
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i] as RootField
-    const reason = decideField(policy, pm, op, f, variables, SCRATCH)
+    const reason = decideField(policy, pm, op, f, variables, ctx, SCRATCH)
     if (ALLOWED[reason]) continue
     if (reason === 'unauthenticated') unauthenticated = true
     ;(denied ??= []).push(describe(policy, op.type, f, reason, SCRATCH))
@@ -99,10 +110,11 @@ export function decideFields(
   pm: PrincipalMasks,
   op: ExtractedOperation,
   variables: Readonly<Record<string, unknown>> | undefined,
+  ctx: RequestContext = NO_CONTEXT,
 ): FieldDecision[] {
   return op.fields.map((f) => {
     const scratch: Scratch = { kind: undefined, id: undefined }
-    return describe(policy, op.type, f, decideField(policy, pm, op, f, variables, scratch), scratch)
+    return describe(policy, op.type, f, decideField(policy, pm, op, f, variables, ctx, scratch), scratch)
   })
 }
 
@@ -126,6 +138,7 @@ function decideField(
   op: ExtractedOperation,
   f: RootField,
   variables: Readonly<Record<string, unknown>> | undefined,
+  ctx: RequestContext,
   s: Scratch,
 ): FieldReason {
   s.kind = undefined
@@ -142,14 +155,112 @@ function decideField(
   }
   const rule = policy.rulesByType[op.type].get(f.name)
   if (rule === undefined) return 'no_rule'
-  if (rule.access === 'public') return 'public'
-  if (anonymous) return 'unauthenticated'
-  if (rule.access === 'authenticated') return 'authenticated'
+  const c = rule.condition
+  if (c === undefined) {
+    if (rule.access === 'public') return 'public'
+    if (anonymous) return 'unauthenticated'
+    if (rule.access === 'authenticated') return 'authenticated'
+    if (!rule.scoped) return permits(pm, rule, undefined, null) ? 'permission' : 'missing_permission'
+    const id = resolveScope(rule, f, variables, op.variableDefaults, s)
+    if (id === INVALID) return 'invalid_scope'
+    return permits(pm, rule, s.kind, id) ? 'permission' : 'missing_permission'
+  }
 
-  if (!rule.scoped) return permits(pm, rule, undefined, null) ? 'permission' : 'missing_permission'
-  const id = resolveScope(rule, f, variables, op.variableDefaults, s)
-  if (id === INVALID) return 'invalid_scope'
-  return permits(pm, rule, s.kind, id) ? 'permission' : 'missing_permission'
+  // A rule with conditions: the rule first, then every condition must hold.
+  if (c.ipAllow !== undefined && !cidrsContain(c.ipAllow, ctx.clientIp)) return 'ip_denied'
+  let reason: FieldReason
+  if (rule.access === 'public') reason = 'public'
+  else if (anonymous) return 'unauthenticated'
+  else if (rule.access === 'authenticated') reason = 'authenticated'
+  else {
+    // the scope is resolved even when only system permissions are required: a grant may need it
+    const id = rule.scope.length === 0 ? null : resolveScope(rule, f, variables, op.variableDefaults, s)
+    if (id === INVALID) return 'invalid_scope'
+    if (!permits(pm, rule, rule.scoped ? s.kind : undefined, rule.scoped ? id : null)) return 'missing_permission'
+    reason = 'permission'
+  }
+  return conditionFails(policy, pm, op, f, variables, c, s) ?? reason
+}
+
+/** The first condition that does not hold, or undefined when all do. */
+function conditionFails(
+  policy: CompiledPolicy,
+  pm: PrincipalMasks,
+  op: ExtractedOperation,
+  f: RootField,
+  variables: Readonly<Record<string, unknown>> | undefined,
+  c: CompiledCondition,
+  s: Scratch,
+): DenyReason | undefined {
+  const kind = pm.principal.kind
+  if (c.principals !== undefined) {
+    if (kind === 'anonymous') return 'unauthenticated'
+    if (!c.principals.has(kind)) return 'principal_kind'
+  }
+  if (c.invite !== undefined) {
+    const token = resolveArgPath(f, c.invite, variables, op.variableDefaults)
+    if (typeof token !== 'string' || token.trim() === '') return 'invite_required'
+  }
+  if (c.grants !== undefined && !grantWithin(policy, pm, op, f, variables, c.grants, s)) return 'escalation'
+  return undefined
+}
+
+/**
+ * The escalation guard: the role the field grants must be one of its scope's roles, and what
+ * granting it gives (the role's permissions and those of its cascade) must all be held by the
+ * caller at that scope: one bitset test against the caller's own mask there.
+ */
+function grantWithin(
+  policy: CompiledPolicy,
+  pm: PrincipalMasks,
+  op: ExtractedOperation,
+  f: RootField,
+  variables: Readonly<Record<string, unknown>> | undefined,
+  g: GrantDef,
+  s: Scratch,
+): boolean {
+  const defaults = op.variableDefaults
+  let role = resolveArgPath(f, g.role, variables, defaults)
+  if (role === undefined || role === null) {
+    if (g.optional) return true
+    if (g.default === undefined) return false
+    role = g.default
+  }
+  if (typeof role !== 'string') return false
+  const grant = policy.grantable.get(role)
+  if (grant === undefined) return false
+
+  let scope: GrantScope | undefined = g.scope
+  if (g.scopeFrom !== undefined) {
+    const v = resolveArgPath(f, g.scopeFrom.arg, variables, defaults)
+    scope = typeof v === 'string' ? g.scopeFrom.values.get(v) : undefined
+  } else if (scope === undefined) {
+    scope = s.kind
+  }
+  if (scope === undefined || grant.scope !== scope) return false
+
+  let id: string | null = null
+  if (scope !== 'system') {
+    if (g.entity !== undefined) {
+      const v = resolveArgPath(f, g.entity, variables, defaults)
+      if (typeof v === 'string' && v !== '') id = v
+      else if (typeof v === 'number' && Number.isSafeInteger(v)) id = String(v)
+      else if (v !== undefined && v !== null) return false
+    } else if (s.kind === scope) {
+      id = s.id ?? null
+    }
+  }
+  // The caller's own set at that scope: system and global masks, plus the entity's.
+  const entity = id === null ? undefined : scope === 'workspace' ? pm.workspaces.get(id) : (deploymentMask(pm, id) ?? undefined)
+  const cascaded = id !== null && scope === 'workspace' ? pm.cascaded.get(id) : undefined
+  const want = grant.mask
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i] as number
+    if (w === 0) continue
+    const have = (pm.system[i] as number) | (pm.global[i] as number) | (entity ? (entity[i] as number) : 0) | (cascaded ? (cascaded[i] as number) : 0)
+    if ((have & w) >>> 0 !== w >>> 0) return false
+  }
+  return true
 }
 
 /**

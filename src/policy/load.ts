@@ -4,6 +4,7 @@ import { PermgateError, type ErrorPlace } from '../errors.js'
 import { applyOverlay } from './overlay.js'
 import { readRoles } from './roles.js'
 import { readRulesFile } from './rules.js'
+import { readConditions, readRoleScopes } from './conditions.js'
 import { readScopeArgs } from './scope-args.js'
 import { rulesFromSchema } from './sdl.js'
 import { type CascadeDef, type EntityKind, type IntrospectionMode, type PolicySource } from './types.js'
@@ -12,7 +13,7 @@ import { isRecord, placeOf, readYamlFile, type YamlFile } from './yaml.js'
 export const POLICY_MANIFEST = 'policy.yaml'
 const MANIFEST_KEYS = new Set([
   'name', 'revision', 'scopes', 'roles', 'rules', 'overlays', 'syntheticRoles', 'cascades',
-  'defaultScope', 'introspection', 'permissions',
+  'defaultScope', 'introspection', 'permissions', 'conditions', 'publicSignups', 'roleScopes', 'ipAllow',
 ])
 const INTROSPECTION: readonly IntrospectionMode[] = ['public', 'authenticated', 'denied']
 
@@ -71,6 +72,9 @@ export function loadPolicy(path: string, opts: LoadOptions = {}): PolicySource {
     throw new PermgateError('PERMGATE_ERR_POLICY_SHAPE', `introspection must be one of ${INTROSPECTION.join(', ')}`, placeOf(y, ['introspection']))
   }
 
+  const publicSignups = m.publicSignups ?? false
+  if (typeof publicSignups !== 'boolean') throw new PermgateError('PERMGATE_ERR_POLICY_SHAPE', 'publicSignups must be true or false', placeOf(y, ['publicSignups']))
+
   return {
     name: str('name'),
     revision: str('revision', 'unversioned'),
@@ -89,6 +93,10 @@ export function loadPolicy(path: string, opts: LoadOptions = {}): PolicySource {
     introspection,
     overlays,
     manifestPlace: { file: manifestFile },
+    conditions: readConditions(y, m.conditions, (f) => resolve(dir, f)),
+    publicSignups,
+    roleScopes: readRoleScopes(y, m.roleScopes),
+    ipAllow: list(m.ipAllow, ['ipAllow']),
   }
 }
 

@@ -1,5 +1,6 @@
 import type { ErrorPlace, Warning } from '../errors.js'
 import type { OperationType } from '../operation/types.js'
+import type { CidrList } from './ip.js'
 
 /** Entity kinds a scoped permission can be checked on. */
 export type EntityKind = 'workspace' | 'deployment'
@@ -40,6 +41,39 @@ export interface RuleDef {
   readonly place: ErrorPlace
 }
 
+/** A scope a role can be granted at. */
+export type GrantScope = 'system' | EntityKind
+
+/**
+ * Escalation guard: the operation grants the role named by argument `role`. That role must be
+ * one of the grant scope's roles, and grant nothing the caller does not hold there itself.
+ */
+export interface GrantDef {
+  readonly role: readonly string[]
+  /** The grant's scope: fixed, or read from an argument (`scopeFrom`), else the rule's scope entity. */
+  readonly scope: GrantScope | undefined
+  readonly scopeFrom: { readonly arg: readonly string[]; readonly values: ReadonlyMap<string, GrantScope> } | undefined
+  /** The argument naming the entity the role is granted on (default: the rule's scope entity). */
+  readonly entity: readonly string[] | undefined
+  /** The role when the argument is absent (the upstream's own default); absent and no default: denied. */
+  readonly default: string | undefined
+  /** An absent role argument grants nothing (for update payloads): allowed. */
+  readonly optional: boolean
+}
+
+/** Conditions on a rule: the field passes only if its rule passes and every condition holds. */
+export interface ConditionDef {
+  readonly key: string
+  readonly grants: GrantDef | undefined
+  /** When the policy's publicSignups is false, this argument (an invite token) must be given. */
+  readonly invite: readonly string[] | undefined
+  /** The principal kinds the field is open to (CI/CD enforcement: only service accounts). */
+  readonly principals: ReadonlySet<'user' | 'serviceAccount'> | undefined
+  /** CIDR ranges the client must come from. */
+  readonly ipAllow: readonly string[] | undefined
+  readonly place: ErrorPlace
+}
+
 export interface CascadeDef {
   readonly from: EntityKind
   readonly to: EntityKind
@@ -68,6 +102,13 @@ export interface PolicySource {
   readonly introspection: IntrospectionMode
   readonly overlays: readonly string[]
   readonly manifestPlace: ErrorPlace
+  readonly conditions: readonly ConditionDef[]
+  /** Houston's publicSignups: false (the default) makes `invite` conditions bite. */
+  readonly publicSignups: boolean
+  /** The roles each scope may grant (the escalation guard's first test). */
+  readonly roleScopes: ReadonlyMap<string, GrantScope>
+  /** CIDR ranges every request must come from (empty: any address). */
+  readonly ipAllow: readonly string[]
 }
 
 /** A bitset over the policy's permissions, `words` 32-bit words long. */
@@ -95,6 +136,16 @@ export interface CompiledRule {
   /** True when a permission of another scope than `system` is required: it needs an entity. */
   readonly scoped: boolean
   readonly scope: readonly ScopeArg[]
+  /** Conditions on top of the rule (escalation guard, invite, principal kinds, IP ranges). */
+  readonly condition?: CompiledCondition | undefined
+}
+
+export interface CompiledCondition {
+  readonly grants: GrantDef | undefined
+  /** Set only when the policy's publicSignups is false. */
+  readonly invite: readonly string[] | undefined
+  readonly principals: ReadonlySet<'user' | 'serviceAccount'> | undefined
+  readonly ipAllow: CidrList | undefined
 }
 
 export interface CompiledPolicy {
@@ -116,6 +167,12 @@ export interface CompiledPolicy {
   /** The same rules by operation type, then field name (no string building per request). */
   readonly rulesByType: Readonly<Record<OperationType, ReadonlyMap<string, CompiledRule>>>
   readonly introspection: IntrospectionMode
+  /** Per grantable role: its scope, and what granting it gives (its mask and its cascade's). */
+  readonly grantable: ReadonlyMap<string, { readonly scope: GrantScope; readonly mask: Mask }>
+  /** Every request must come from these ranges (undefined: any address). */
+  readonly ipAllow: CidrList | undefined
+  /** Some rule has an IP condition: decisions depend on the client address (not cached per operation). */
+  readonly ipRules: boolean
   readonly warnings: readonly Warning[]
   readonly source: PolicySource
 }

@@ -165,5 +165,6 @@ function dirWithNoUser(): string {
     .replace('syntheticRoles: [USER]', 'syntheticRoles: []')
     .replace(/^roles: roles\.yaml/m, `roles: ${join(POLICY_HOUSTON, 'roles.yaml')}`)
     .replace(/^rules: rules\.yaml/m, 'rules: rules.yaml')
+    .replace(/^conditions:.*$/m, 'conditions: {}')
   return tempFiles({ 'policy.yaml': text, 'rules.yaml': 'rules: []\n' })
 }
