@@ -9,6 +9,7 @@ import { rejectError } from './egress/reject.js'
 import { PermgateError } from './errors.js'
 import { readBody } from './ingress/body.js'
 import { createGate, kGate, pathOf, type GatedRequest, type GateDeps } from './ingress/gate.js'
+import { createWebSocketRelay } from './ingress/ws/relay.js'
 
 export type AppDeps = GateDeps
 
@@ -66,11 +67,12 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
     return { status: 'ok', policy: p.name, revision: p.revision }
   })
 
-  // GraphQL over WebSocket is not authorized yet: refuse every upgrade, never pass one through.
-  app.server.on('upgrade', (_req, socket) => {
-    const body = JSON.stringify({ errors: [{ message: 'WebSocket upgrades are refused: subscriptions over WebSocket are not authorized by this version', extensions: { code: 'NOT_IMPLEMENTED', reason: 'PERMGATE_ERR_WEBSOCKET_REFUSED' } }] })
-    socket.end(`HTTP/1.1 501 Not Implemented\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
-  })
+  // GraphQL over WebSocket (graphql-transport-ws and legacy graphql-ws) on the GraphQL path only:
+  // connection_init authenticated before anything opens upstream, every subscribe decided.
+  const relay = createWebSocketRelay(config, deps, nextId, app.log)
+  app.server.on('upgrade', relay.handleUpgrade)
+  // before the server stops listening: open sockets would otherwise keep close() waiting
+  app.addHook('preClose', async () => relay.close())
 
   // reply.from hooks, created once: each reads the request's gate state.
   const hooks = {

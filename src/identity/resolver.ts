@@ -68,6 +68,24 @@ export class IdentityResolver {
     return fresh
   }
 
+  /**
+   * When the credential `headers` present stops being valid, epoch ms, asked right after
+   * `resolve` accepted them (a long-lived connection is closed then): undefined when it does not
+   * expire (no credential, an API key, a JWT without `exp`); 0, i.e. already expired, for a JWT
+   * that is not in the token cache or a credential that cannot be read (deny on doubt).
+   */
+  expiryOf(headers: IncomingHttpHeaders): number | undefined {
+    let credential
+    try {
+      credential = readCredential(headers, this.#credential)
+    } catch {
+      return 0
+    }
+    if (credential.kind !== 'jwt') return undefined
+    const hit = this.#cache.peek(credential.token)
+    return hit === undefined ? 0 : hit.expiresAtMs
+  }
+
   stats(): TokenCacheStats {
     return this.#cache.stats()
   }

@@ -73,6 +73,12 @@ export class TokenCache {
     return entry
   }
 
+  /** Like `get`, without counting a hit or a miss (for a second look right after `get`/`set`). */
+  peek(token: string): CachedIdentity | undefined {
+    const entry = this.#lru.peek(sha256Hex(token))
+    return entry === undefined || entry.validUntilMs <= this.#now() ? undefined : entry
+  }
+
   /** Keeps `identity` until the token's `exp` or the TTL bound, whichever is first. */
   set(token: string, identity: CachedIdentity): void {
     const now = this.#now()

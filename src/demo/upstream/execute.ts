@@ -31,7 +31,7 @@ function lookup(table: Readonly<Record<string, RootResolver>>, name: string): Ro
 }
 
 // Every field returns the JSON scalar, so only root fields ever reach this resolver.
-const rootResolver: GraphQLFieldResolver<unknown, DemoContext> = (_source, args, ctx, info) => {
+export const rootResolver: GraphQLFieldResolver<unknown, DemoContext> = (_source, args, ctx, info) => {
   const table = info.parentType.name === 'Mutation' ? mutationResolvers : queryResolvers
   const resolve = lookup(table, info.fieldName)
   return resolve === undefined ? { field: info.fieldName, ok: true } : resolve(args, ctx)

@@ -5,6 +5,7 @@ import { runGraphQL } from './execute.js'
 import { RequestRecorder } from './recorder.js'
 import { DEFAULT_MAX_BODY_BYTES, fromBody, fromSearchParams, readBody, type GraphQLRequest } from './request.js'
 import { DemoStore } from './store.js'
+import { attachSubscriptions } from './subscriptions.js'
 import type { DemoContext, RecordedRequest } from './types.js'
 
 export const GRAPHQL_PATH = '/graphql'
@@ -26,7 +27,10 @@ export interface DemoUpstream {
   /** e.g. http://127.0.0.1:PORT */
   origin: string
   port: number
-  /** The most recent requests received (at most 1000), oldest first. */
+  /**
+   * The most recent requests received (at most 1000), oldest first. WebSocket upgrades are
+   * recorded as their GET, and each subscribe/start message as method `WS` with the message as body.
+   */
   requests: RecordedRequest[]
   /** Requests received since start or the last `reset()`. */
   count(): number
@@ -101,6 +105,9 @@ export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<De
     })
   })
 
+  // GraphQL over WebSocket on the same path (graphql-transport-ws, legacy graphql-ws); upgrades and subscribes are recorded too.
+  const subscriptions = attachSubscriptions({ server, store, recorder, path: GRAPHQL_PATH, subjectHeader: SUBJECT_HEADER })
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(opts.port ?? 0, host, () => {
@@ -126,6 +133,7 @@ export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<De
     close: () => {
       closed ??= new Promise<void>((resolve, reject) => {
         closing.abort()
+        subscriptions.close()
         server.close((err) => (err === undefined ? resolve() : reject(err)))
         server.closeAllConnections()
       })

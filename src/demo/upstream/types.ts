@@ -68,7 +68,7 @@ export interface DemoContext {
 
 export type RootResolver = (args: Record<string, unknown>, ctx: DemoContext) => unknown
 
-/** One HTTP request as the upstream received it. */
+/** One HTTP request as the upstream received it (or a subscribe/start message over WebSocket: method `WS`). */
 export interface RecordedRequest {
   method: string
   url: string

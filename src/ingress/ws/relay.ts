@@ -1,0 +1,518 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { FastifyBaseLogger } from 'fastify'
+import WebSocket, { WebSocketServer } from 'ws'
+import { ANONYMOUS, type Principal } from '../../bindings/types.js'
+import type { ServeConfig } from '../../config/schema.js'
+import { PermgateError } from '../../errors.js'
+import type { ExtractedOperation, OperationType } from '../../operation/types.js'
+import type { RequestContext } from '../../policy/context.js'
+import type { Decision } from '../../policy/decide.js'
+import { cidrsContain, clientAddress, compileCidrs } from '../../policy/ip.js'
+import type { OperationTypeLabel } from '../../telemetry/metrics.js'
+import { pathOf, type GateDeps } from '../gate.js'
+import type { GraphQLRequest } from '../graphql-request.js'
+import { credentialHeaders, refuseUpgrade, upstreamHeaders, upstreamUrl, type CredentialSource } from './handshake.js'
+import {
+  badMessage,
+  chooseProtocol,
+  CLOSE,
+  closeReason,
+  connectionErrorMessage,
+  DEFAULT_INIT_TIMEOUT_MS,
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET,
+  errorEntry,
+  errorMessage,
+  GRAPHQL_TRANSPORT_WS,
+  offeredProtocols,
+  operationMessage,
+  readId,
+  readInitPayload,
+  readMessage,
+  readOperation,
+  relayableCode,
+  VOCABULARY,
+  type ErrorEntry,
+  type Message,
+  type WsProtocol,
+} from './protocols.js'
+
+export interface RelayOptions {
+  /** @default DEFAULT_INIT_TIMEOUT_MS */
+  readonly initTimeoutMs?: number
+  /** @default DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET */
+  readonly maxSubscriptions?: number
+  /** @default DEFAULT_MAX_BUFFERED_BYTES */
+  readonly maxBufferedBytes?: number
+}
+
+export interface WebSocketRelay {
+  /** The http server's `upgrade` listener. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void
+  /** Refuses new upgrades and closes every socket (1001), terminating those that do not close within a second. */
+  close(): Promise<void>
+}
+
+const OPERATION_LABELS: Readonly<Record<OperationType, OperationTypeLabel>> = { Query: 'query', Mutation: 'mutation', Subscription: 'subscription' }
+/** setTimeout's longest delay; a later token expiry re-arms the timer. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+/** How long close() waits for sockets to finish their closing handshake before terminating them. */
+const CLOSE_GRACE_MS = 1_000
+
+/**
+ * GraphQL over WebSocket, authorized: the client's connection_init is authenticated before
+ * anything is opened upstream, and every subscribe/start is decided like a GraphQL request over
+ * HTTP before it is forwarded. Upstream -> client messages are relayed as they come.
+ */
+export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId: () => string, log: FastifyBaseLogger, opts: RelayOptions = {}): WebSocketRelay {
+  const initTimeoutMs = opts.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS
+  const maxSubscriptions = opts.maxSubscriptions ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET
+  const maxBufferedBytes = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES
+  const target = upstreamUrl(config)
+  // as the HTTP gate: X-Forwarded-For is believed only from trusted proxies
+  const trustedProxies = config.trustedProxies.length === 0 ? undefined : compileCidrs(config.trustedProxies, 'PERMGATE_ERR_CONFIG_INVALID', { path: 'trustedProxies' })
+  const contextOf = (req: IncomingMessage): RequestContext => ({ clientIp: clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trustedProxies) })
+  /** The policy's ipAllow, read per use (a reload may add or change it). */
+  const ipDenied = (ctx: RequestContext): PermgateError | undefined => {
+    const allow = deps.authorizer().policy.ipAllow
+    return allow !== undefined && !cidrsContain(allow, ctx.clientIp) ? new PermgateError('PERMGATE_ERR_IP_DENIED', "the client's address is outside the policy's ipAllow ranges") : undefined
+  }
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: config.maxBodyBytes,
+    perMessageDeflate: false,
+    handleProtocols: (offered) => chooseProtocol(offered) ?? false,
+  })
+  const connections = new Set<Connection>()
+  let closing = false
+
+  const metrics = deps.metrics
+  const count = (allowed: boolean, reason: string, type: OperationTypeLabel, startedAt: number): void => {
+    metrics?.decision(allowed ? 'allow' : 'deny', reason, type, (performance.now() - startedAt) / 1000)
+  }
+  const audit = (decisionId: string, principal: Principal, allowed: boolean, reason: string, op: ExtractedOperation | undefined, d: Decision | undefined, startedAt: number): void => {
+    const log = deps.decisionLog
+    if (log === undefined || !log.wants(allowed)) return
+    const policy = deps.authorizer().policy
+    const rules = op === undefined ? undefined : policy.rulesByType[op.type]
+    const required = new Set<string>()
+    if (op !== undefined) for (const f of op.fields) for (const p of rules?.get(f.name)?.permissions ?? []) required.add(p)
+    log.recordSampled({
+      decisionId,
+      time: new Date().toISOString(),
+      subject: principal.id,
+      kind: principal.kind,
+      groups: principal.groups,
+      operationType: op?.type ?? 'none',
+      operationName: op?.name ?? null,
+      rootFields: op === undefined ? [] : op.fields.map((f) => `${op.type}.${f.name}`),
+      required: [...required],
+      scope: d?.denied[0]?.scope ?? null,
+      allowed,
+      reason,
+      policyRevision: policy.revision,
+      latencyUs: Math.round((performance.now() - startedAt) * 1000),
+    })
+  }
+
+  class Connection {
+    readonly id = nextId()
+    readonly vocabulary
+    state: 'init' | 'authenticating' | 'connecting' | 'ready' | 'closed' = 'init'
+    principal: Principal = ANONYMOUS
+    source: CredentialSource = 'upgrade'
+    upstream: WebSocket | undefined
+    /** Operation ids running upstream. */
+    readonly active = new Set<string>()
+    /** Legacy clients send start right after connection_init, before the ack: held until then. */
+    readonly held: Message[] = []
+    /** The client's address, for the policy's IP conditions. */
+    readonly ctx: RequestContext
+    initTimer: NodeJS.Timeout | undefined
+    expiryTimer: NodeJS.Timeout | undefined
+
+    constructor(
+      readonly client: WebSocket,
+      readonly req: IncomingMessage,
+      readonly protocol: WsProtocol,
+    ) {
+      this.vocabulary = VOCABULARY[protocol]
+      this.ctx = contextOf(req)
+      this.initTimer = setTimeout(() => this.fail(CLOSE.INIT_TIMEOUT, 'Connection initialisation timeout', new PermgateError('PERMGATE_ERR_WEBSOCKET_INIT_TIMEOUT', `no connection_init acknowledged within ${initTimeoutMs} ms`)), initTimeoutMs)
+      client.on('message', (data, isBinary) => {
+        try {
+          this.onClientMessage(readMessage(data, isBinary))
+        } catch (e) {
+          this.failWith(e)
+        }
+      })
+      client.on('close', (code, reason) => this.onClientClose(code, reason.toString('utf8')))
+      // ws closes the socket itself after an error (e.g. 1009 for a message over maxPayload); 'close' follows
+      client.on('error', (e) => log.debug({ connectionId: this.id, err: e.message }, 'websocket client error'))
+    }
+
+    get legacy(): boolean {
+      return this.protocol !== GRAPHQL_TRANSPORT_WS
+    }
+
+    send(text: string): void {
+      if (this.client.readyState === WebSocket.OPEN) this.client.send(text)
+    }
+
+    /** A connection-level failure: legacy clients get a connection_error first; then both sides close. */
+    fail(code: number, reason: string, e: unknown): void {
+      if (this.state === 'closed') return
+      if (this.legacy) this.send(connectionErrorMessage(errorEntry(e, this.id)))
+      this.closeClient(code, reason)
+    }
+
+    /** A thrown error while reading a client message: protocol violations close the socket. */
+    failWith(e: unknown): void {
+      if (e instanceof PermgateError && e.code === 'PERMGATE_ERR_WEBSOCKET_MESSAGE') return this.fail(CLOSE.BAD_REQUEST, closeReason(e.message), e)
+      if (e instanceof PermgateError && e.code === 'PERMGATE_ERR_WEBSOCKET_NOT_ACKNOWLEDGED') return this.fail(CLOSE.UNAUTHORIZED, 'Unauthorized', e)
+      if (e instanceof PermgateError && e.code === 'PERMGATE_ERR_WEBSOCKET_DUPLICATE_ID') return this.fail(CLOSE.DUPLICATE_ID, closeReason(e.message), e)
+      if (e instanceof PermgateError && e.code === 'PERMGATE_ERR_WEBSOCKET_DUPLICATE_INIT') return this.fail(CLOSE.DUPLICATE_INIT, 'Too many initialisation requests', e)
+      log.error({ connectionId: this.id, err: e }, 'error relaying a websocket message: closed')
+      this.fail(CLOSE.INTERNAL, 'Internal error', e)
+    }
+
+    onClientMessage(m: Message): void {
+      switch (this.state) {
+        case 'closed':
+          return
+        case 'init':
+          if (m.type === 'connection_init') return this.authenticate(m)
+          if (m.type === 'ping' && !this.legacy) return this.pong(m)
+          if (m.type === 'pong' && !this.legacy) return
+          if (m.type === this.vocabulary.subscribe) throw new PermgateError('PERMGATE_ERR_WEBSOCKET_NOT_ACKNOWLEDGED', `${m.type} before connection_init`)
+          if (m.type === 'connection_terminate' && this.legacy) return this.closeClient(CLOSE.NORMAL, 'Connection terminated')
+          throw badMessage(`a ${m.type} message before connection_init`)
+        case 'authenticating':
+        case 'connecting':
+          if (m.type === 'connection_init') throw new PermgateError('PERMGATE_ERR_WEBSOCKET_DUPLICATE_INIT', 'connection_init was already sent')
+          if (!this.legacy) {
+            if (m.type === 'ping') return this.pong(m)
+            if (m.type === 'pong' || m.type === 'complete') return
+            if (m.type === 'subscribe') throw new PermgateError('PERMGATE_ERR_WEBSOCKET_NOT_ACKNOWLEDGED', 'subscribe before connection_ack')
+            throw badMessage(`unexpected ${m.type} message`)
+          }
+          if (m.type === 'start' || m.type === 'stop' || m.type === 'connection_terminate') {
+            if (this.held.length >= maxSubscriptions) throw badMessage('too many messages before connection_ack')
+            this.held.push(m)
+            return
+          }
+          throw badMessage(`unexpected ${m.type} message`)
+        case 'ready':
+          return this.onReadyMessage(m)
+      }
+    }
+
+    onReadyMessage(m: Message): void {
+      const upstream = this.upstream!
+      switch (m.type) {
+        case this.vocabulary.subscribe:
+          return this.subscribe(m)
+        case this.vocabulary.stop: {
+          const id = readId(m)
+          if (this.active.delete(id)) upstream.send(JSON.stringify({ id, type: m.type }))
+          return
+        }
+        case 'connection_init':
+          throw new PermgateError('PERMGATE_ERR_WEBSOCKET_DUPLICATE_INIT', 'connection_init was already sent')
+      }
+      if (!this.legacy && (m.type === 'ping' || m.type === 'pong')) {
+        upstream.send(JSON.stringify(m.payload === undefined ? { type: m.type } : { type: m.type, payload: m.payload }))
+        return
+      }
+      // keep-alive is the server's message; a client sending it is ignored, never forwarded
+      if (this.legacy && m.type === 'ka') return
+      if (this.legacy && m.type === 'connection_terminate') {
+        upstream.send(JSON.stringify({ type: 'connection_terminate' }))
+        return this.closeClient(CLOSE.NORMAL, 'Connection terminated')
+      }
+      throw badMessage(`unexpected ${m.type} message`)
+    }
+
+    pong(m: Message): void {
+      this.send(JSON.stringify(m.payload === undefined ? { type: 'pong' } : { type: 'pong', payload: m.payload }))
+    }
+
+    authenticate(m: Message): void {
+      const payload = readInitPayload(m)
+      this.state = 'authenticating'
+      let headers: IncomingHttpHeaders
+      let resolved: Principal | Promise<Principal>
+      try {
+        const c = credentialHeaders(payload, this.req.headers)
+        headers = c.headers
+        this.source = c.source
+        resolved = deps.identity.resolve(headers)
+      } catch (e) {
+        return this.rejectCredential(e, payload)
+      }
+      const go = (p: Principal): void => {
+        if (this.state !== 'authenticating') return
+        this.principal = p
+        this.armExpiry(deps.identity.expiryOf(headers))
+        if (this.state === 'authenticating') this.connectUpstream(payload)
+      }
+      if (resolved instanceof Promise) {
+        resolved.then(go, (e: unknown) => this.rejectCredential(e, payload)).catch((e: unknown) => this.failWith(e))
+      } else {
+        go(resolved)
+      }
+    }
+
+    rejectCredential(e: unknown, payload: Record<string, unknown> | undefined): void {
+      if (this.state !== 'authenticating') return
+      const code = e instanceof PermgateError ? e.code : 'PERMGATE_ERR_INTERNAL'
+      count(false, code, 'none', performance.now())
+      if (config.dryRun && e instanceof PermgateError) {
+        // dry run: the bad credential is a would-deny, and the connection goes on as anonymous
+        metrics?.wouldDeny(code)
+        this.principal = ANONYMOUS
+        return this.connectUpstream(payload)
+      }
+      if (!(e instanceof PermgateError)) {
+        log.error({ connectionId: this.id, err: e }, 'error resolving a websocket credential: denied')
+        return this.fail(CLOSE.INTERNAL, 'Internal error', e)
+      }
+      this.fail(CLOSE.FORBIDDEN, 'Forbidden', e)
+    }
+
+    /** Closes the socket when the token expires (4403: graphql-ws clients reconnect with a fresh token). */
+    armExpiry(expiresAtMs: number | undefined): void {
+      if (expiresAtMs === undefined) return
+      const left = expiresAtMs - Date.now()
+      if (left > MAX_TIMER_MS) {
+        this.expiryTimer = setTimeout(() => this.armExpiry(expiresAtMs), MAX_TIMER_MS)
+        return
+      }
+      const expire = (): void => {
+        this.expiryTimer = undefined
+        if (config.dryRun) return void metrics?.wouldDeny('PERMGATE_ERR_AUTH_TOKEN_EXPIRED')
+        this.fail(CLOSE.FORBIDDEN, 'Token expired', new PermgateError('PERMGATE_ERR_AUTH_TOKEN_EXPIRED', 'the token expired: reconnect with a fresh one'))
+      }
+      if (left <= 0) return expire()
+      this.expiryTimer = setTimeout(expire, left)
+    }
+
+    connectUpstream(payload: Record<string, unknown> | undefined): void {
+      this.state = 'connecting'
+      const headers = upstreamHeaders(this.req.headers, config, this.principal, this.id, this.source)
+      const upstream = new WebSocket(target, this.protocol, { headers, handshakeTimeout: config.upstreamTimeoutMs, perMessageDeflate: false, followRedirects: false })
+      this.upstream = upstream
+      upstream.on('open', () => {
+        upstream.send(JSON.stringify(payload === undefined ? { type: 'connection_init' } : { type: 'connection_init', payload }))
+      })
+      upstream.on('message', (data, isBinary) => this.onUpstreamMessage(data, isBinary))
+      upstream.on('error', (e) => log.warn({ connectionId: this.id, upstreamError: e.message }, 'websocket upstream failure'))
+      upstream.on('close', (code, reason) => this.onUpstreamClose(code, reason.toString('utf8')))
+    }
+
+    onUpstreamMessage(data: WebSocket.RawData, isBinary: boolean): void {
+      if (this.state === 'closed') return
+      // Once ready, only a message that may end an operation (complete, error) is parsed, to free
+      // its id; a next/data message, however large, is relayed without being parsed.
+      let m: Message | undefined
+      if (this.state !== 'ready' || mayEnd(data)) {
+        try {
+          m = readMessage(data, isBinary)
+        } catch {
+          m = undefined
+        }
+      }
+      if (this.state === 'connecting') {
+        if (m?.type === 'connection_ack') {
+          this.state = 'ready'
+          clearTimeout(this.initTimer)
+          this.initTimer = undefined
+          this.send(JSON.stringify(m.payload === undefined ? { type: 'connection_ack' } : { type: 'connection_ack', payload: m.payload }))
+          const held = this.held.splice(0)
+          for (const h of held) {
+            if (this.state !== 'ready') break
+            try {
+              this.onReadyMessage(h)
+            } catch (e) {
+              this.failWith(e)
+            }
+          }
+          return
+        }
+        if (m?.type === 'ka') return
+        if (m?.type === 'connection_error' && this.legacy) {
+          // the upstream refused the connection: the client hears why
+          this.send(JSON.stringify({ type: 'connection_error', payload: m.payload }))
+          return this.closeClient(CLOSE.INTERNAL, 'The upstream refused the connection')
+        }
+        log.warn({ connectionId: this.id, type: m?.type }, 'unexpected websocket message from the upstream before connection_ack')
+        return this.upstreamFailed('the upstream answered connection_init with something else than connection_ack')
+      }
+      if (this.state !== 'ready') return
+      if (m !== undefined && typeof m.id === 'string' && (m.type === 'complete' || m.type === 'error')) this.active.delete(m.id)
+      if (this.client.readyState !== WebSocket.OPEN) return
+      // a client that does not read what it subscribed to is not buffered for without bound
+      if (this.client.bufferedAmount > maxBufferedBytes) return this.closeClient(CLOSE.TRY_AGAIN_LATER, 'Client too slow')
+      this.client.send(data, { binary: isBinary })
+    }
+
+    upstreamFailed(message: string): void {
+      this.fail(CLOSE.INTERNAL, 'Upstream unavailable', new PermgateError('PERMGATE_ERR_UPSTREAM_UNAVAILABLE', message))
+    }
+
+    onUpstreamClose(code: number, reason: string): void {
+      if (this.state === 'closed') return
+      if (this.state !== 'ready') return this.upstreamFailed('the upstream could not be reached or closed the connection')
+      if (relayableCode(code)) this.closeClient(code, closeReason(reason))
+      else this.closeClient(CLOSE.INTERNAL, 'Upstream connection closed')
+    }
+
+    /** The client closed: the upstream is closed with the same code when it may be sent. */
+    onClientClose(code: number, reason: string): void {
+      this.finish(relayableCode(code) ? code : CLOSE.NORMAL, closeReason(reason))
+    }
+
+    finish(upstreamCode: number, reason: string): void {
+      if (this.state === 'closed') return
+      this.state = 'closed'
+      this.clearTimers()
+      connections.delete(this)
+      const u = this.upstream
+      if (u === undefined) return
+      if (u.readyState === WebSocket.OPEN) u.close(upstreamCode, reason)
+      else u.terminate()
+    }
+
+    subscribe(m: Message): void {
+      const startedAt = performance.now()
+      const id = readId(m)
+      if (this.active.has(id)) throw new PermgateError('PERMGATE_ERR_WEBSOCKET_DUPLICATE_ID', `Subscriber for ${id} already exists`)
+      const decisionId = nextId()
+      const deny = (entries: readonly ErrorEntry[]): void => this.send(errorMessage(this.protocol, id, entries))
+      if (this.active.size >= maxSubscriptions) {
+        count(false, 'PERMGATE_ERR_WEBSOCKET_TOO_MANY_SUBSCRIPTIONS', 'none', startedAt)
+        return deny([errorEntry(new PermgateError('PERMGATE_ERR_WEBSOCKET_TOO_MANY_SUBSCRIPTIONS', `at most ${maxSubscriptions} operations may run at once on one socket`), decisionId)])
+      }
+      let read: GraphQLRequest | undefined
+      let op: ExtractedOperation
+      const ip = ipDenied(this.ctx)
+      if (ip !== undefined) {
+        count(false, ip.code, 'none', startedAt)
+        audit(decisionId, this.principal, false, ip.code, undefined, undefined, startedAt)
+        if (!config.dryRun) return deny([errorEntry(ip, decisionId)])
+        metrics?.wouldDeny(ip.code)
+      }
+      try {
+        read = readOperation(m.payload)
+        op = deps.documents.get(read.query, read.operationName)
+      } catch (e) {
+        // graphql-ws: a subscribe whose payload is not an operation is a protocol violation
+        if (!this.legacy && read === undefined && e instanceof PermgateError && (e.code === 'PERMGATE_ERR_REQUEST_SHAPE' || e.code === 'PERMGATE_ERR_GRAPHQL_VARIABLES')) {
+          throw badMessage(`invalid subscribe payload: ${e.message}`)
+        }
+        const code = e instanceof PermgateError ? e.code : 'PERMGATE_ERR_INTERNAL'
+        if (!(e instanceof PermgateError)) log.error({ connectionId: this.id, decisionId, err: e }, 'error in the decision path: denied')
+        count(false, code, 'none', startedAt)
+        audit(decisionId, this.principal, false, code, undefined, undefined, startedAt)
+        return deny([errorEntry(e, decisionId)])
+      }
+      const d = deps.authorizer().decide(this.principal, op, read.variables, this.ctx)
+      count(d.allowed, d.reason, OPERATION_LABELS[op.type], startedAt)
+      audit(decisionId, this.principal, d.allowed, d.reason, op, d, startedAt)
+      if (deps.shadow !== undefined) {
+        const sd = deps.shadow.decide(this.principal, op, read.variables, this.ctx)
+        if (sd.allowed !== d.allowed) {
+          metrics?.shadowDisagreement(d.allowed, sd.allowed)
+          log.warn({ connectionId: this.id, decisionId, operationType: op.type, active: d.reason, shadow: sd.reason }, 'shadow policy disagrees')
+        }
+      }
+      if (!d.allowed && config.dryRun) metrics?.wouldDeny(d.reason)
+      else if (!d.allowed) return deny(denials(d, decisionId))
+      this.active.add(id)
+      this.upstream!.send(operationMessage(this.protocol, id, read))
+    }
+
+    closeClient(code: number, reason: string): void {
+      if (this.state === 'closed') return
+      if (this.client.readyState === WebSocket.OPEN) this.client.close(code, reason)
+      // the upstream goes at once, normally: why permgate closed the client is not the upstream's business
+      this.finish(CLOSE.NORMAL, '')
+    }
+
+    clearTimers(): void {
+      clearTimeout(this.initTimer)
+      clearTimeout(this.expiryTimer)
+      this.initTimer = undefined
+      this.expiryTimer = undefined
+    }
+  }
+
+  return {
+    handleUpgrade(req, socket, head) {
+      if (closing) return void socket.destroy()
+      const path = pathOf(req.url ?? '')
+      if (path !== config.graphqlPath) {
+        deps.metrics?.refusedEarly('PERMGATE_ERR_WEBSOCKET_PATH')
+        return refuseUpgrade(socket, new PermgateError('PERMGATE_ERR_WEBSOCKET_PATH', `WebSocket upgrades are served only on ${config.graphqlPath}`))
+      }
+      const protocol = chooseProtocol(offeredProtocols(req.headers['sec-websocket-protocol']))
+      if (protocol === undefined) {
+        deps.metrics?.refusedEarly('PERMGATE_ERR_WEBSOCKET_PROTOCOL')
+        return refuseUpgrade(socket, new PermgateError('PERMGATE_ERR_WEBSOCKET_PROTOCOL', 'a WebSocket upgrade must ask for the subprotocol graphql-transport-ws or graphql-ws'))
+      }
+      const ip = ipDenied(contextOf(req))
+      if (ip !== undefined && !config.dryRun) {
+        deps.metrics?.refusedEarly(ip.code)
+        return refuseUpgrade(socket, ip)
+      }
+      wss.handleUpgrade(req, socket, head, (client) => {
+        if (closing) return void client.terminate()
+        connections.add(new Connection(client, req, protocol))
+      })
+    },
+    async close() {
+      closing = true
+      const open = [...connections]
+      if (open.length === 0) return void wss.close()
+      const closed = open.map((c) => new Promise<void>((resolve) => (c.client.readyState === WebSocket.CLOSED ? resolve() : c.client.once('close', () => resolve()))))
+      for (const c of open) c.closeClient(CLOSE.GOING_AWAY, 'Server shutting down')
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS)))])
+      clearTimeout(timer)
+      for (const c of open) c.client.terminate()
+      wss.close()
+    },
+  }
+}
+
+const COMPLETE = Buffer.from('"complete"')
+const ERROR = Buffer.from('"error"')
+/** Whether an upstream message may be a complete or an error (a cheap look before parsing). */
+function mayEnd(data: WebSocket.RawData): boolean {
+  const b = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
+  return b.includes(COMPLETE) || b.includes(ERROR)
+}
+
+/** One error per denied root field, as the HTTP gate answers them. */
+function denials(d: Decision, decisionId: string): ErrorEntry[] {
+  const code = d.reason === 'unauthenticated' ? 'UNAUTHENTICATED' : 'FORBIDDEN'
+  if (d.denied.length === 0) return [{ message: `the ${d.operationType.toLowerCase()} is not allowed`, extensions: { code, reason: d.reason, decisionId } }]
+  return d.denied.map((f) => ({
+    message:
+      f.reason === 'unauthenticated'
+        ? `${f.type}.${f.field} requires an authenticated caller`
+        : f.reason === 'no_rule'
+          ? `${f.type}.${f.field} is not allowed: no rule covers it`
+          : `${f.type}.${f.field} is not allowed${f.required.length ? `: it requires ${f.required.join(f.op === 'OR' ? ' or ' : ' and ')}` : ''}${f.scope ? ` on ${f.scope.kind} ${f.scope.id}` : ''}`,
+    extensions: {
+      code,
+      reason: f.reason,
+      field: `${f.type}.${f.field}`,
+      ...(f.alias !== undefined ? { alias: f.alias } : {}),
+      required: f.required,
+      ...(f.scope ? { scope: f.scope } : {}),
+      decisionId,
+    },
+  }))
+}
