@@ -86,6 +86,7 @@ const GRANTS: Readonly<Record<string, { readonly role: string; readonly scope: '
   'Mutation.createWorkspaceServiceAccount': { role: 'role', scope: 'workspace' },
   'Mutation.createSystemServiceAccount': { role: 'role', scope: 'system' },
   'Mutation.createSystemRoleBinding': { role: 'role', scope: 'system' },
+  'Mutation.updateServiceAccount': { role: 'payload.role', scope: 'system', optional: true },
   'Mutation.updateWorkspaceServiceAccount': { role: 'payload.role', scope: 'workspace', optional: true },
   'Mutation.updateDeploymentServiceAccount': { role: 'payload.role', scope: 'deployment', optional: true },
 }

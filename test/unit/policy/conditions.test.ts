@@ -117,6 +117,15 @@ describe('escalation guard (policies/houston): the role granted must be of the s
     expect(outcome(HOUSTON, 'dep-admin', v, { p: { label: 'x' } })).toBe('allowed')
   })
 
+  it('updateServiceAccount names no entity: a role in its payload must be a system role within the caller\'s own', () => {
+    const q = (payload: string): string => `mutation { updateServiceAccount(serviceAccountUuid: "s1", payload: ${payload}) }`
+    expect(outcome(HOUSTON, 'dep-editor', q('{label: "x"}'))).toBe('allowed')
+    expect(outcome(HOUSTON, 'dep-editor', q('{role: SYSTEM_ADMIN}'))).toBe('escalation')
+    expect(outcome(HOUSTON, 'dep-editor', q('{role: DEPLOYMENT_VIEWER}'))).toBe('escalation')
+    expect(outcome(HOUSTON, 'sys-editor', q('{role: SYSTEM_VIEWER}'))).toBe('allowed')
+    expect(outcome(HOUSTON, 'sys-editor', q('{role: SYSTEM_ADMIN}'))).toBe('escalation')
+  })
+
   it('platform 0.35: a system admin holds workspace permissions everywhere, so it may grant workspace roles; 0.12.1 system admins hold none', () => {
     const q = 'mutation { createWorkspaceServiceAccount(label: "x", workspaceUuid: "w9", role: WORKSPACE_ADMIN) }'
     expect(outcome(HOUSTON_035, 'sys-admin', q)).toBe('allowed')
