@@ -15,6 +15,7 @@ import type { ExtractedOperation, OperationType } from '../operation/types.js'
 import type { Decision } from '../policy/decide.js'
 import type { DecisionLog } from '../telemetry/decision-log.js'
 import type { Reloader } from '../reload.js'
+import { auditDecision } from './audit.js'
 import { aliasesEndpoint, matchRoute, segmentAt, type CompiledRoute } from './routes.js'
 
 /**
@@ -79,31 +80,8 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
   const count = (g: Gate, allowed: boolean, reason: string, type: OperationTypeLabel): void => {
     metrics?.decision(allowed ? 'allow' : 'deny', reason, type, (performance.now() - g.startedAt) / 1000)
   }
-  const log = deps.decisionLog
-  /** The audit event of a decision: who, what, what it needed, the outcome. Never a credential or a variable value. */
-  const audit = (g: Gate, allowed: boolean, reason: string, op: ExtractedOperation | undefined, d: Decision | undefined): void => {
-    if (log === undefined || !log.wants(allowed)) return
-    const policy = deps.authorizer().policy
-    const rules = op === undefined ? undefined : policy.rulesByType[op.type]
-    const required = new Set<string>()
-    if (op !== undefined) for (const f of op.fields) for (const p of rules?.get(f.name)?.permissions ?? []) required.add(p)
-    log.recordSampled({
-      decisionId: g.decisionId,
-      time: new Date().toISOString(),
-      subject: g.principal.id,
-      kind: g.principal.kind,
-      groups: g.principal.groups,
-      operationType: op?.type ?? 'none',
-      operationName: op?.name ?? null,
-      rootFields: op === undefined ? [] : op.fields.map((f) => `${op.type}.${f.name}`),
-      required: [...required],
-      scope: d?.denied[0]?.scope ?? null,
-      allowed,
-      reason,
-      policyRevision: policy.revision,
-      latencyUs: Math.round((performance.now() - g.startedAt) * 1000),
-    })
-  }
+  const audit = (g: Gate, allowed: boolean, reason: string, op: ExtractedOperation | undefined, d: Decision | undefined): void =>
+    auditDecision(deps.decisionLog, deps.authorizer().policy, g.decisionId, g.principal, allowed, reason, op, d, g.startedAt)
 
   return function gate(request: GatedRequest, reply: FastifyReply, done: (err?: Error) => void): void {
     const g: Gate = { decisionId: nextId(), principal: ANONYMOUS, body: undefined, queryString: undefined, graphql: false, startedAt: performance.now(), forwardedAt: 0, ctx: NO_CONTEXT }

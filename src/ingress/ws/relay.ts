@@ -10,6 +10,7 @@ import type { RequestContext } from '../../policy/context.js'
 import type { Decision } from '../../policy/decide.js'
 import { cidrsContain, clientAddress, compileCidrs } from '../../policy/ip.js'
 import type { OperationTypeLabel } from '../../telemetry/metrics.js'
+import { auditDecision } from '../audit.js'
 import { pathOf, type GateDeps } from '../gate.js'
 import type { GraphQLRequest } from '../graphql-request.js'
 import { credentialHeaders, refuseUpgrade, upstreamHeaders, upstreamUrl, type CredentialSource } from './handshake.js'
@@ -91,30 +92,8 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
   const count = (allowed: boolean, reason: string, type: OperationTypeLabel, startedAt: number): void => {
     metrics?.decision(allowed ? 'allow' : 'deny', reason, type, (performance.now() - startedAt) / 1000)
   }
-  const audit = (decisionId: string, principal: Principal, allowed: boolean, reason: string, op: ExtractedOperation | undefined, d: Decision | undefined, startedAt: number): void => {
-    const log = deps.decisionLog
-    if (log === undefined || !log.wants(allowed)) return
-    const policy = deps.authorizer().policy
-    const rules = op === undefined ? undefined : policy.rulesByType[op.type]
-    const required = new Set<string>()
-    if (op !== undefined) for (const f of op.fields) for (const p of rules?.get(f.name)?.permissions ?? []) required.add(p)
-    log.recordSampled({
-      decisionId,
-      time: new Date().toISOString(),
-      subject: principal.id,
-      kind: principal.kind,
-      groups: principal.groups,
-      operationType: op?.type ?? 'none',
-      operationName: op?.name ?? null,
-      rootFields: op === undefined ? [] : op.fields.map((f) => `${op.type}.${f.name}`),
-      required: [...required],
-      scope: d?.denied[0]?.scope ?? null,
-      allowed,
-      reason,
-      policyRevision: policy.revision,
-      latencyUs: Math.round((performance.now() - startedAt) * 1000),
-    })
-  }
+  const audit = (decisionId: string, principal: Principal, allowed: boolean, reason: string, op: ExtractedOperation | undefined, d: Decision | undefined, startedAt: number): void =>
+    auditDecision(deps.decisionLog, deps.authorizer().policy, decisionId, principal, allowed, reason, op, d, startedAt)
 
   class Connection {
     readonly id = nextId()
