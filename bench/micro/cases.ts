@@ -54,7 +54,9 @@ export function mirroredRules(policy: CompiledPolicy): { rules: CompiledRule[]; 
   const excluded: string[] = []
   for (const rule of policy.rules.values()) {
     const kind = rule.scope[0]?.kind
-    const ok = rule.access !== 'permission' || rule.permissions.every((p) => scopeOf(p) === 'system' || scopeOf(p) === kind)
+    // the peers model roles and permissions only: fields with conditions (escalation guard,
+    // invitations) are left out of the shared case set
+    const ok = rule.condition === undefined && (rule.access !== 'permission' || rule.permissions.every((p) => scopeOf(p) === 'system' || scopeOf(p) === kind))
     if (ok) rules.push(rule)
     else excluded.push(rule.key)
   }
