@@ -27,6 +27,12 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
     // One line per decision comes with the decision log; fastify's own request lines would repeat it.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // a client that trickles its request in (slowloris) is cut off; 0 lifts the limit. Node checks
+    // the deadline on an interval (30 s by default): checked often enough to hold it closely.
+    requestTimeout: config.requestTimeoutMs,
+    ...(config.requestTimeoutMs > 0
+      ? { http: { headersTimeout: config.requestTimeoutMs, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.requestTimeoutMs / 4))) } }
+      : {}),
   })
   const rejectOpts = { errorsAs200: config.errorsAs200 }
   let sequence = 0

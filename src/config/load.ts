@@ -11,7 +11,7 @@ import { DEFAULT_ALLOWED_SAMPLE_RATE } from '../telemetry/decision-log.js'
 import { DEFAULT_RETENTION_DAYS, DEFAULT_ROTATE_BYTES } from '../telemetry/rotating-file-sink.js'
 import {
   CONFIG_KEYS, DEFAULT_ADMIN_PORT, DEFAULT_SHUTDOWN_GRACE_MS, DEFAULT_API_KEY_LENGTH, DEFAULT_GRAPHQL_PATH, DEFAULT_HOST, DEFAULT_MAX_BATCH_SIZE,
-  DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, DEFAULT_UPSTREAM_TIMEOUT_MS, type ConfigKey, type JwtConfig, type ServeConfig,
+  DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS, type ConfigKey, type JwtConfig, type ServeConfig,
 } from './schema.js'
 
 type Raw = Partial<Record<ConfigKey, unknown>>
@@ -151,6 +151,7 @@ function validate(raw: Raw): ServeConfig {
     maxBodyBytes: int('maxBodyBytes', DEFAULT_MAX_BODY_BYTES, 1, 64 * 1024 * 1024),
     maxBatchSize: int('maxBatchSize', DEFAULT_MAX_BATCH_SIZE, 1, 1000),
     upstreamTimeoutMs: int('upstreamTimeoutMs', DEFAULT_UPSTREAM_TIMEOUT_MS, 1, 3_600_000),
+    requestTimeoutMs: int('requestTimeoutMs', DEFAULT_REQUEST_TIMEOUT_MS, 0, 3_600_000),
     routes: Object.freeze(readRoutes(raw.routes ?? [])),
     stripHeaders: Object.freeze(list('stripHeaders').map((h) => h.toLowerCase())),
     errorsAs200: errorsAs200 as boolean,

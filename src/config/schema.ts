@@ -12,6 +12,8 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 export const DEFAULT_MAX_BATCH_SIZE = 10
 /** Time to the upstream's response headers: 30 s. */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000
+/** Time for a client to send its whole request (headers and body): 30 s; a slow sender is cut off (408). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
 export { DEFAULT_API_KEY_LENGTH } from '../identity/types.js'
 
 export type RouteAccess = 'public' | 'authenticated' | 'permission'
@@ -64,6 +66,8 @@ export interface ServeConfig {
   readonly maxBodyBytes: number
   readonly maxBatchSize: number
   readonly upstreamTimeoutMs: number
+  /** Time for a client to send its whole request, ms (0: no limit). */
+  readonly requestTimeoutMs: number
   readonly routes: readonly RouteRule[]
   /** Request headers a client could use to pass as someone: stripped before forwarding. */
   readonly stripHeaders: readonly string[]
@@ -121,6 +125,7 @@ export const CONFIG_KEYS = {
   maxBodyBytes: '--max-body-bytes',
   maxBatchSize: '--max-batch-size',
   upstreamTimeoutMs: '--upstream-timeout-ms',
+  requestTimeoutMs: '--request-timeout-ms',
   routes: undefined,
   stripHeaders: '--strip-header',
   errorsAs200: '--errors-as-200',
