@@ -38,6 +38,10 @@ export async function createJwtVerifier(opts: JwtOptions, now: () => number): Pr
     if (token.length > o.maxTokenBytes || Buffer.byteLength(token, 'utf8') > o.maxTokenBytes) {
       throw new PermgateError('PERMGATE_ERR_AUTH_TOKEN_TOO_LARGE', `the token is longer than ${o.maxTokenBytes} bytes`)
     }
+    // jose decodes base64url leniently (padding, stray low bits): refuse every spelling but the
+    // canonical one, so that a verified token has exactly one string form (one cache entry, one
+    // value for an upstream or a revocation list to compare).
+    if (!canonical(token)) throw new PermgateError('PERMGATE_ERR_AUTH_TOKEN_INVALID', 'the token is not in canonical base64url (padding or stray bits)')
     let payload: JWTPayload
     try {
       const options = realClock ? base : { ...base, currentDate: new Date(now()) }
@@ -50,6 +54,18 @@ export async function createJwtVerifier(opts: JwtOptions, now: () => number): Pr
       groups: groupsOf(payload, o),
       expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
     }
+  }
+}
+
+/** Every segment of a compact JWS is exactly base64url's own encoding of what it decodes to. */
+function canonical(token: string): boolean {
+  let start = 0
+  for (;;) {
+    const dot = token.indexOf('.', start)
+    const segment = dot < 0 ? token.slice(start) : token.slice(start, dot)
+    if (Buffer.from(segment, 'base64url').toString('base64url') !== segment) return false
+    if (dot < 0) return true
+    start = dot + 1
   }
 }
 

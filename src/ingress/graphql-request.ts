@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import { PermgateError } from '../errors.js'
 import { isRecord } from '../policy/yaml.js'
 
@@ -18,6 +19,9 @@ const KEYS = new Set(['query', 'variables', 'operationName', 'extensions'])
 
 /** GraphQL over HTTP, POST: `application/json` in UTF-8, one request or a batch (JSON array). */
 export function readPostBody(body: Buffer, maxBatchSize: number): ReadRequests {
+  // Decoding would turn invalid bytes into U+FFFD silently (RFC 8259 §8.1: JSON is UTF-8):
+  // refused, so that what is decided is the text the client meant, not a repair of it.
+  if (!isUtf8(body)) throw new PermgateError('PERMGATE_ERR_REQUEST_SHAPE', 'the body is not valid UTF-8')
   let parsed: unknown
   try {
     // JSON.parse keeps the last of duplicate keys; the forwarded body is re-serialized from
