@@ -7,6 +7,7 @@ import type { ServeConfig } from './config/schema.js'
 import { forwardHeaders, responseHeaders } from './egress/forward.js'
 import { rejectError } from './egress/reject.js'
 import { PermgateError } from './errors.js'
+import { compileCidrs } from './policy/ip.js'
 import { readBody } from './ingress/body.js'
 import { createGate, kGate, pathOf, type GatedRequest, type GateDeps } from './ingress/gate.js'
 import { createWebSocketRelay } from './ingress/ws/relay.js'
@@ -80,6 +81,7 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
   // before the server stops listening: open sockets would otherwise keep close() waiting
   app.addHook('preClose', async () => relay.close())
 
+  const trustedProxies = config.trustedProxies.length === 0 ? undefined : compileCidrs(config.trustedProxies, 'PERMGATE_ERR_CONFIG_INVALID', { path: 'trustedProxies' })
   // reply.from hooks, created once: each reads the request's gate state.
   const hooks = {
     queryString: (_search: string, url: string, request: FastifyRequest): string => {
@@ -90,7 +92,7 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
     },
     rewriteRequestHeaders: (request: FastifyRequest, headers: IncomingHttpHeaders) => {
       const g = (request as GatedRequest)[kGate]!
-      return forwardHeaders(headers, config.stripHeaders, g.principal, g.decisionId, g.body !== undefined)
+      return forwardHeaders(headers, config.stripHeaders, g.principal, g.decisionId, g.body !== undefined, request.socket.remoteAddress, trustedProxies)
     },
     onError: (reply: FastifyReply, { error }: { error: Error }) => {
       const g = (reply.request as GatedRequest)[kGate]

@@ -44,11 +44,11 @@ export function cidrsContain(c: CidrList, ip: string | undefined): boolean {
  * address makes the client unknown (undefined), which no allow-list holds.
  */
 export function clientAddress(remote: string | undefined, forwardedFor: string | string[] | undefined, trusted: CidrList | undefined): string | undefined {
-  let addr = remote === undefined ? undefined : normalize(remote)
+  let addr = remote === undefined ? undefined : normalizeAddress(remote)
   if (addr === undefined || trusted === undefined || forwardedFor === undefined || !cidrsContain(trusted, addr)) return addr
   const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',')
   for (let i = hops.length - 1; i >= 0; i--) {
-    const hop = normalize((hops[i] as string).trim())
+    const hop = normalizeAddress((hops[i] as string).trim())
     if (hop === undefined) return undefined
     addr = hop
     if (!cidrsContain(trusted, addr)) return addr
@@ -57,7 +57,7 @@ export function clientAddress(remote: string | undefined, forwardedFor: string |
 }
 
 /** `::ffff:10.1.2.3` -> `10.1.2.3`; undefined for anything that is not an address. */
-function normalize(a: string): string | undefined {
+export function normalizeAddress(a: string): string | undefined {
   const v4 = a.startsWith('::ffff:') ? a.slice(7) : a
   if (isIP(v4) === 4) return v4
   return isIP(a) === 6 ? a : undefined

@@ -111,6 +111,15 @@ describe('IP allow-lists and trusted proxies', () => {
     expect(proxied.upstream.count()).toBe(1)
   })
 
+  it('the upstream is told the chain a trusted proxy sent, with the proxy appended; from an untrusted peer only the peer', async () => {
+    await post(proxied.graphql, { query: '{ authConfig }' }, { 'x-forwarded-for': '198.51.100.7', 'x-forwarded-proto': 'https' })
+    expect(proxied.upstream.requests.at(-1)?.headers['x-forwarded-for']).toBe('198.51.100.7, 127.0.0.1')
+    expect(proxied.upstream.requests.at(-1)?.headers['x-forwarded-proto']).toBe('https')
+    await post(direct.graphql, { query: '{ authConfig }' }, { 'x-forwarded-for': '198.51.100.7', 'x-forwarded-proto': 'https' })
+    expect(direct.upstream.requests.at(-1)?.headers['x-forwarded-for']).toBe('127.0.0.1')
+    expect(direct.upstream.requests.at(-1)?.headers['x-forwarded-proto']).toBeUndefined()
+  })
+
   it('the policy-wide list covers route paths too', async () => {
     const r = await fetch(`${proxied.url}/v1/anything`, { headers: { 'x-forwarded-for': '203.0.113.1' } })
     expect(r.status).toBe(403)

@@ -4,6 +4,7 @@ import type { Principal } from '../../bindings/types.js'
 import type { ServeConfig } from '../../config/schema.js'
 import { forwardHeaders } from '../../egress/forward.js'
 import { ERRORS, PermgateError } from '../../errors.js'
+import type { CidrList } from '../../policy/ip.js'
 import { graphqlCode } from './protocols.js'
 
 const REASONS: Readonly<Record<number, string>> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error' }
@@ -60,7 +61,15 @@ const HANDSHAKE = new Set([
  * Authorization header and credential cookie are dropped: the upstream must not authenticate the
  * connection as someone other than the principal permgate decides for.
  */
-export function upstreamHeaders(upgrade: IncomingHttpHeaders, config: ServeConfig, principal: Principal, connectionId: string, source: CredentialSource): Record<string, string> {
+export function upstreamHeaders(
+  upgrade: IncomingHttpHeaders,
+  config: ServeConfig,
+  principal: Principal,
+  connectionId: string,
+  source: CredentialSource,
+  peer: string | undefined,
+  trusted: CidrList | undefined,
+): Record<string, string> {
   const copy: IncomingHttpHeaders = {}
   for (const [name, value] of Object.entries(upgrade)) if (!HANDSHAKE.has(name) && value !== undefined) copy[name] = value
   if (source === 'payload') {
@@ -71,7 +80,7 @@ export function upstreamHeaders(upgrade: IncomingHttpHeaders, config: ServeConfi
       else copy.cookie = kept
     }
   }
-  const h = forwardHeaders(copy, config.stripHeaders, principal, connectionId, false)
+  const h = forwardHeaders(copy, config.stripHeaders, principal, connectionId, false, peer, trusted)
   const out: Record<string, string> = {}
   for (const [name, value] of Object.entries(h)) if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value
   return out

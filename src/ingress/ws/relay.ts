@@ -279,7 +279,7 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
 
     connectUpstream(payload: Record<string, unknown> | undefined): void {
       this.state = 'connecting'
-      const headers = upstreamHeaders(this.req.headers, config, this.principal, this.id, this.source)
+      const headers = upstreamHeaders(this.req.headers, config, this.principal, this.id, this.source, this.req.socket.remoteAddress, trustedProxies)
       const upstream = new WebSocket(target, this.protocol, { headers, handshakeTimeout: config.upstreamTimeoutMs, perMessageDeflate: false, followRedirects: false })
       this.upstream = upstream
       upstream.on('open', () => {
