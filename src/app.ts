@@ -28,6 +28,13 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
     // One line per decision comes with the decision log; fastify's own request lines would repeat it.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // a URL fastify cannot route (a malformed percent-encoding): the same coded 400 as any other
+    frameworkErrors: (error, request, reply) => {
+      const code = (error as { code?: string }).code
+      const e = code === 'FST_ERR_BAD_URL' ? new PermgateError('PERMGATE_ERR_REQUEST_SHAPE', 'the path has a malformed percent-encoding') : error
+      deps.metrics?.refusedEarly(e instanceof PermgateError ? e.code : 'PERMGATE_ERR_INTERNAL')
+      rejectError(request, reply, e, nextId(), { errorsAs200: config.errorsAs200 })
+    },
     // a client that trickles its request in (slowloris) is cut off; 0 lifts the limit. Node checks
     // the deadline on an interval (30 s by default): checked often enough to hold it closely.
     requestTimeout: config.requestTimeoutMs,
