@@ -1,6 +1,6 @@
-import { unwatchFile, watchFile } from 'node:fs'
+import { readFileSync, unwatchFile, watchFile } from 'node:fs'
 import type { ServeConfig } from './config/schema.js'
-import { isPermgateError } from './errors.js'
+import { isPermgateError, PermgateError } from './errors.js'
 import { compileRoutes, type CompiledRoute } from './ingress/routes.js'
 import { loadAuthorizer, type Authorizer } from './policy/authorizer.js'
 
@@ -19,6 +19,24 @@ export type ReloadResult = { readonly ok: true; readonly revision: string } | { 
 export function compileActive(config: ServeConfig): Active {
   const authorizer = loadAuthorizer(config.policy, config.overlays, config.bindings)
   return { authorizer, routes: compileRoutes(config.routes, authorizer.policy) }
+}
+
+/**
+ * A bindings file with nothing in it (empty, or only blanks and comments) reads as "no
+ * bindings"; on a reload it is refused: a file being rewritten in place, or cut short by a full
+ * disk, is empty for a while, and swapping it in would take every role from everyone at once.
+ * (To remove every binding, write `subjects: {}`.)
+ */
+function refuseEmptyBindings(file: string): void {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch {
+    return // unreadable: loading it reports that, coded
+  }
+  if (text.split('\n').every((line) => /^\s*(#|$)/.test(line))) {
+    throw new PermgateError('PERMGATE_ERR_BINDINGS_SHAPE', 'the bindings file is empty: the loaded bindings keep serving (to remove every binding, write `subjects: {}`)', { file })
+  }
 }
 
 /**
@@ -49,6 +67,7 @@ export class Reloader {
   reload(): ReloadResult {
     let result: ReloadResult
     try {
+      refuseEmptyBindings(this.#config.bindings)
       const next = compileActive(this.#config)
       this.#active = next
       this.#watch()

@@ -1,5 +1,5 @@
 import { createSecretKey, KeyObject } from 'node:crypto'
-import { createRemoteJWKSet, importJWK, importSPKI, importX509, type JWK, type JWTVerifyGetKey, type KeyLike } from 'jose'
+import { createLocalJWKSet, importJWK, importSPKI, importX509, type FlattenedJWSInput, type JSONWebKeySet, type JWK, type JWTHeaderParameters, type JWTVerifyGetKey, type KeyLike } from 'jose'
 import { PermgateError } from '../errors.js'
 import type { KeySource } from './options.js'
 
@@ -71,15 +71,47 @@ function keyFits(key: Key, alg: string): boolean {
   return false
 }
 
+/**
+ * A remote JWK set. Keys are looked up in the last set fetched; the set is fetched on first
+ * use, again in the background once older than `cacheMaxAgeMs`, and at once for an unknown
+ * `kid` (a rotation), never more than once per `cooldownMs` once a set is held. While the
+ * endpoint is down or hung the last set fetched keeps verifying: a key already known never
+ * waits for the endpoint, and an unknown kid waits at most one fetch (`timeoutMs`).
+ * (jose's createRemoteJWKSet refetches a set past its max age before every lookup and fails
+ * the lookup when that fetch fails: an outage longer than the max age rejected every token.)
+ */
 function remoteKey(source: Extract<KeySource, { kind: 'jwks' }>): JWTVerifyGetKey {
-  const jwks = createRemoteJWKSet(source.url, {
-    cooldownDuration: source.cooldownMs,
-    cacheMaxAge: source.cacheMaxAgeMs,
-    timeoutDuration: source.timeoutMs,
-  })
+  let local: ReturnType<typeof createLocalJWKSet> | undefined
+  let fetchedAt = Number.NEGATIVE_INFINITY
+  let triedAt = Number.NEGATIVE_INFINITY
+  let pending: Promise<void> | undefined
+  const fetchSet = (): Promise<void> =>
+    (pending ??= (async () => {
+      triedAt = Date.now()
+      try {
+        const r = await fetch(source.url, { redirect: 'manual', headers: { accept: 'application/jwk-set+json, application/json' }, signal: AbortSignal.timeout(source.timeoutMs) })
+        if (r.status !== 200) throw new Error(`the JWK set endpoint answered ${r.status}`)
+        local = createLocalJWKSet((await r.json()) as JSONWebKeySet)
+        fetchedAt = Date.now()
+      } finally {
+        pending = undefined
+      }
+    })())
+  const lookup = async (header: JWTHeaderParameters, token: FlattenedJWSInput): Promise<KeyLike> => {
+    if (local === undefined) await fetchSet()
+    else if (Date.now() - fetchedAt >= source.cacheMaxAgeMs && Date.now() - triedAt >= source.cooldownMs) void fetchSet().catch(() => undefined)
+    try {
+      return await local!(header, token)
+    } catch (e) {
+      if ((e as { code?: unknown } | null)?.code !== 'ERR_JWKS_NO_MATCHING_KEY') throw e
+      if (pending === undefined && Date.now() - triedAt < source.cooldownMs) throw e
+      await fetchSet()
+      return local!(header, token)
+    }
+  }
   return async (header, token) => {
     try {
-      return await jwks(header, token)
+      return await lookup(header, token)
     } catch (e) {
       // The set cannot do this alg (e.g. HS256): an algorithm problem, not a missing key.
       if ((e as { code?: unknown } | null)?.code === 'ERR_JOSE_NOT_SUPPORTED') {

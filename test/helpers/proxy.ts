@@ -10,7 +10,8 @@ import { tempFiles } from './tmp.js'
 
 export const API_KEY = randomBytes(16).toString('hex') // 32 characters, no dot: a Houston API key
 
-const BINDINGS = `deployments: { d1: w1, d2: w1, d3: w2 }
+/** The bindings the harnesses serve (u-admin, u-viewer on w1, sa-ci with API_KEY on d1). */
+export const BINDINGS = `deployments: { d1: w1, d2: w1, d3: w2 }
 subjects:
   u-admin:
     bindings: [ { role: SYSTEM_ADMIN } ]
