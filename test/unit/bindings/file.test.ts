@@ -31,6 +31,22 @@ groups:
 `
 
 describe('bindings file', () => {
+  it('a subject (or any key) given twice is an error naming the line, never a silent second value', () => {
+    const twice = FILE.replace('  sa-1:\n', '  u-1:\n')
+    const e = (() => {
+      try {
+        load(twice)
+      } catch (err) {
+        return err as { code: string; place?: { line?: number } }
+      }
+      return undefined
+    })()
+    expect(e?.code).toBe('PERMGATE_ERR_POLICY_YAML')
+    expect(e?.place?.line).toBe(10)
+    // the same key in two different maps is fine
+    expect(() => load(FILE.replace('data-eng:', 'u-1:'))).not.toThrow()
+  })
+
   it('reads deployments, subjects with kinds and key hashes, and groups', () => {
     const s = load(FILE)
     expect(s.deployments.get('d1')).toBe('w1')
