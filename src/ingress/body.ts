@@ -69,6 +69,10 @@ function mapError(e: unknown, maxBytes: number, encoding: string | undefined): u
   if (e instanceof PermgateError) return e
   const code = (e as { code?: string }).code
   if (code === 'ERR_BUFFER_TOO_LARGE' || code === 'ERR_OUT_OF_RANGE') return tooLarge(maxBytes)
+  // the client went away mid-body: nothing to answer, nothing to log as a failure
+  if (code === 'ECONNRESET' || code === 'ECONNABORTED' || (e as Error | undefined)?.message === 'aborted') {
+    return new PermgateError('PERMGATE_ERR_REQUEST_ABORTED', 'the client closed the connection before its request was complete')
+  }
   if (encoding !== undefined) return new PermgateError('PERMGATE_ERR_BAD_ENCODING', `the body is not valid ${encoding}`)
   return e
 }
