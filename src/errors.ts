@@ -24,6 +24,9 @@ export const ERRORS = {
   PERMGATE_ERR_BINDINGS_NOT_FOUND: { code: 'PERMGATE_ERR_BINDINGS_NOT_FOUND', status: undefined },
   PERMGATE_ERR_BINDINGS_SHAPE: { code: 'PERMGATE_ERR_BINDINGS_SHAPE', status: undefined },
   PERMGATE_ERR_BINDINGS_UNKNOWN_ROLE: { code: 'PERMGATE_ERR_BINDINGS_UNKNOWN_ROLE', status: undefined },
+  /** The bindings database cannot answer and the cached bindings are too stale: fail closed. */
+  PERMGATE_ERR_BINDINGS_UNAVAILABLE: { code: 'PERMGATE_ERR_BINDINGS_UNAVAILABLE', status: 503 },
+  PERMGATE_ERR_BINDINGS_DATABASE: { code: 'PERMGATE_ERR_BINDINGS_DATABASE', status: undefined },
   // --- GraphQL request and operation extraction ---------------------------------------
   PERMGATE_ERR_REQUEST_SHAPE: { code: 'PERMGATE_ERR_REQUEST_SHAPE', status: 400 },
   PERMGATE_ERR_GRAPHQL_SYNTAX: { code: 'PERMGATE_ERR_GRAPHQL_SYNTAX', status: 400 },

@@ -24,6 +24,17 @@ export interface BindingsStore {
   group(name: string): readonly Binding[] | undefined
   /** The subject whose `apiKeySha256` is this hex digest. */
   subjectByApiKeySha256(hex: string): string | undefined
+  /**
+   * Stores that load on demand (PostgreSQL): makes `subject` and `group` answer from memory for
+   * this principal. undefined when they already do (the hot path, synchronous); a Promise when
+   * something must be fetched first. Rejects with a 503 PermgateError when the store cannot
+   * answer and what it holds is older than its allowed staleness (fail closed).
+   */
+  prepare?(principal: Principal): Promise<void> | undefined
+  /** The same for `subjectByApiKeySha256(hex)`. */
+  prepareApiKey?(hex: string): Promise<void> | undefined
+  /** Releases connections (PostgreSQL); the file store holds none. */
+  close?(): Promise<void>
 }
 
 /** Who is asking. `anonymous` presented no credential. */
