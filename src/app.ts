@@ -67,6 +67,8 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
 
   const decisionLog = deps.decisionLog
   if (decisionLog !== undefined) app.addHook('onClose', async () => decisionLog.close())
+  const store = deps.bindingsStore
+  if (store?.close !== undefined) app.addHook('onClose', async () => store.close?.())
   const metrics = deps.metrics
   if (metrics !== undefined) {
     app.addHook('onResponse', (request, reply, done) => {

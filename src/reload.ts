@@ -2,7 +2,10 @@ import { readFileSync, unwatchFile, watchFile } from 'node:fs'
 import type { ServeConfig } from './config/schema.js'
 import { isPermgateError, PermgateError } from './errors.js'
 import { compileRoutes, type CompiledRoute } from './ingress/routes.js'
-import { loadAuthorizer, type Authorizer } from './policy/authorizer.js'
+import type { BindingsStore } from './bindings/types.js'
+import { Authorizer, loadAuthorizer } from './policy/authorizer.js'
+import { compilePolicy } from './policy/compile.js'
+import { loadPolicy } from './policy/load.js'
 
 /** How often watched files are checked for a change, ms (polling survives editors' rename-replace). @default 1000 */
 export const DEFAULT_RELOAD_POLL_MS = 1000
@@ -15,9 +18,14 @@ export interface Active {
 
 export type ReloadResult = { readonly ok: true; readonly revision: string } | { readonly ok: false; readonly code: string; readonly message: string }
 
-/** Compiles the policy, overlays, bindings and routes a configuration names, beside whatever is active. */
-export function compileActive(config: ServeConfig): Active {
-  const authorizer = loadAuthorizer(config.policy, config.overlays, config.bindings)
+/**
+ * Compiles the policy, overlays, bindings and routes a configuration names, beside whatever is
+ * active. With a database store (`store`), the bindings are the store's: only the policy is new.
+ */
+export function compileActive(config: ServeConfig, store?: BindingsStore): Active {
+  const authorizer = store === undefined
+    ? loadAuthorizer(config.policy, config.overlays, config.bindings)
+    : new Authorizer(compilePolicy(loadPolicy(config.policy, { overlays: config.overlays })), store)
   return { authorizer, routes: compileRoutes(config.routes, authorizer.policy) }
 }
 
@@ -51,12 +59,15 @@ export class Reloader {
   #watched: string[] = []
   #timer: NodeJS.Timeout | undefined
   readonly #pollMs: number
+  /** The database store, when the bindings come from one (it follows changes itself). */
+  readonly #store: BindingsStore | undefined
 
-  constructor(config: ServeConfig, initial: Active, onResult: (r: ReloadResult) => void, pollMs = DEFAULT_RELOAD_POLL_MS) {
+  constructor(config: ServeConfig, initial: Active, onResult: (r: ReloadResult) => void, pollMs = DEFAULT_RELOAD_POLL_MS, store?: BindingsStore) {
     this.#config = config
     this.#active = initial
     this.#onResult = onResult
     this.#pollMs = pollMs
+    this.#store = store
   }
 
   get active(): Active {
@@ -67,8 +78,8 @@ export class Reloader {
   reload(): ReloadResult {
     let result: ReloadResult
     try {
-      refuseEmptyBindings(this.#config.bindings)
-      const next = compileActive(this.#config)
+      if (this.#store === undefined) refuseEmptyBindings(this.#config.bindings)
+      const next = compileActive(this.#config, this.#store)
       this.#active = next
       this.#watch()
       result = { ok: true, revision: next.authorizer.policy.revision }
@@ -92,7 +103,8 @@ export class Reloader {
 
   #watch(): void {
     const src = this.#active.authorizer.policy.source
-    const files = [src.manifestPlace.file ?? '', src.rolesFrom, src.rulesFrom, ...src.overlays, this.#config.bindings].filter(Boolean)
+    const bindings = this.#store === undefined ? this.#config.bindings : ''
+    const files = [src.manifestPlace.file ?? '', src.rolesFrom, src.rulesFrom, ...src.overlays, bindings].filter(Boolean)
     for (const f of this.#watched) if (!files.includes(f)) unwatchFile(f)
     for (const f of files) {
       if (this.#watched.includes(f)) continue

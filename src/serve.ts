@@ -10,19 +10,28 @@ import { PermgateError } from './errors.js'
 import { IdentityResolver } from './identity/resolver.js'
 import type { IdentityOptions, JwtOptions } from './identity/types.js'
 import { DocumentCache } from './operation/cache.js'
-import { loadAuthorizer, type Authorizer } from './policy/authorizer.js'
+import { Authorizer, loadAuthorizer } from './policy/authorizer.js'
+import { PgBindingsStore } from './bindings/pg/store.js'
+import { isDatabaseUrl } from './config/load.js'
+import { compilePolicy } from './policy/compile.js'
+import { loadPolicy } from './policy/load.js'
 
 /** Loads and compiles everything a configuration names; any problem stops the start. */
 export async function prepare(config: ServeConfig, now: () => number = Date.now): Promise<AppDeps> {
   let metrics: Metrics | undefined
+  // bindings from PostgreSQL: one store for the process's life, shared by every policy version
+  const store = isDatabaseUrl(config.bindings)
+    ? await PgBindingsStore.open({ url: config.bindings, cacheTtlMs: config.bindingsCacheTtlMs, maxStalenessMs: config.bindingsMaxStalenessMs })
+    : undefined
   const reloader = new Reloader(
     config,
-    compileActive(config),
+    compileActive(config, store),
     (r) => {
       metrics?.reloads.inc({ result: r.ok ? 'success' : 'error' })
       if (!r.ok) process.stderr.write(`permgate: reload failed, the previous policy keeps serving: ${r.code}: ${r.message}\n`)
     },
     config.reloadPollMs,
+    store,
   )
   const authorizer = (): Authorizer => reloader.active.authorizer
   const identity = await IdentityResolver.create(identityOptions(config), () => authorizer().store, now)
@@ -43,7 +52,11 @@ export async function prepare(config: ServeConfig, now: () => number = Date.now)
     () => decisionLog?.stats(),
   )
   // the shadow policy decides with the same bindings (whose roles it must know)
-  const shadow = config.shadowPolicy === undefined ? undefined : loadAuthorizer(config.shadowPolicy, [], config.bindings)
+  const shadow = config.shadowPolicy === undefined
+    ? undefined
+    : store === undefined
+      ? loadAuthorizer(config.shadowPolicy, [], config.bindings)
+      : new Authorizer(compilePolicy(loadPolicy(config.shadowPolicy)), store)
   return {
     authorizer,
     routes: () => reloader.active.routes,
@@ -53,6 +66,7 @@ export async function prepare(config: ServeConfig, now: () => number = Date.now)
     reloader,
     ...(decisionLog ? { decisionLog } : {}),
     ...(shadow ? { shadow } : {}),
+    ...(store ? { bindingsStore: store } : {}),
   }
 }
 

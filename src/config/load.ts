@@ -11,7 +11,7 @@ import { DEFAULT_ALLOWED_SAMPLE_RATE } from '../telemetry/decision-log.js'
 import { DEFAULT_RETENTION_DAYS, DEFAULT_ROTATE_BYTES } from '../telemetry/rotating-file-sink.js'
 import {
   CONFIG_KEYS, DEFAULT_ADMIN_PORT, DEFAULT_SHUTDOWN_GRACE_MS, DEFAULT_API_KEY_LENGTH, DEFAULT_GRAPHQL_PATH, DEFAULT_HOST, DEFAULT_MAX_BATCH_SIZE,
-  DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS, type ConfigKey, type JwtConfig, type ServeConfig,
+  DEFAULT_BINDINGS_CACHE_TTL_MS, DEFAULT_BINDINGS_MAX_STALENESS_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS, type ConfigKey, type JwtConfig, type ServeConfig,
 } from './schema.js'
 
 type Raw = Partial<Record<ConfigKey, unknown>>
@@ -46,11 +46,16 @@ function readFlags(argv: readonly string[], cwd: string): { fromFlags: Raw; conf
   for (const [name, v] of Object.entries(values)) {
     const key = keyOf.get(name)
     if (key === undefined) continue
-    fromFlags[key] = FILE_KEYS.includes(key) ? resolve(cwd, v as string) : v
+    fromFlags[key] = FILE_KEYS.includes(key) && !isDatabaseUrl(v) ? resolve(cwd, v as string) : v
   }
   if (Array.isArray(fromFlags.overlays)) fromFlags.overlays = fromFlags.overlays.map((f: string) => resolve(cwd, f))
   const configFile = typeof values.config === 'string' ? resolve(cwd, values.config) : undefined
   return { fromFlags, configFile }
+}
+
+/** `postgres://` or `postgresql://`: the bindings come from the database store. */
+export function isDatabaseUrl(v: unknown): v is string {
+  return typeof v === 'string' && /^postgres(?:ql)?:\/\//i.test(v)
 }
 
 function readConfigFile(file: string): Raw {
@@ -70,7 +75,7 @@ function readConfigFile(file: string): Raw {
       throw new PermgateError('PERMGATE_ERR_CONFIG_UNKNOWN_KEY', `unknown key "${k}" (known: ${Object.keys(CONFIG_KEYS).join(', ')})`, { file, path: k })
     }
     const key = k as ConfigKey
-    out[key] = FILE_KEYS.includes(key) && typeof value === 'string' ? resolve(dir, value) : value
+    out[key] = FILE_KEYS.includes(key) && typeof value === 'string' && !isDatabaseUrl(value) ? resolve(dir, value) : value
   }
   if (Array.isArray(out.overlays)) out.overlays = out.overlays.map((f) => (typeof f === 'string' ? resolve(dir, f) : f))
   return out
@@ -122,7 +127,15 @@ function validate(raw: Raw): ServeConfig {
   const decisionSink = (v: string): ServeConfig['decisionLog']['sink'] => (v === 'off' || v === 'stdout' ? v : Object.freeze({ file: resolve(v) }))
 
   const policy = file('policy') ?? required('policy')
-  const bindings = file('bindings') ?? required('bindings')
+  // a bindings file, or the PostgreSQL store: postgres://user@host:port/db
+  const bindings = isDatabaseUrl(raw.bindings) ? (raw.bindings as string) : (file('bindings') ?? required('bindings'))
+  if (isDatabaseUrl(bindings)) {
+    try {
+      new URL(bindings)
+    } catch {
+      bad('bindings', 'not a valid postgres:// URL')
+    }
+  }
   for (const o of list('overlays')) if (!existsSync(o)) throw new PermgateError('PERMGATE_ERR_CONFIG_FILE', `overlays: no such file: ${o}`, { path: 'overlays' })
   const graphqlPath = str('graphqlPath') ?? DEFAULT_GRAPHQL_PATH
   if (!/^\/[A-Za-z0-9._~\-/]*$/.test(graphqlPath) || graphqlPath.includes('//')) bad('graphqlPath', 'must be an absolute path such as /graphql')
@@ -152,6 +165,8 @@ function validate(raw: Raw): ServeConfig {
     maxBatchSize: int('maxBatchSize', DEFAULT_MAX_BATCH_SIZE, 1, 1000),
     upstreamTimeoutMs: int('upstreamTimeoutMs', DEFAULT_UPSTREAM_TIMEOUT_MS, 1, 3_600_000),
     requestTimeoutMs: int('requestTimeoutMs', DEFAULT_REQUEST_TIMEOUT_MS, 0, 3_600_000),
+    bindingsCacheTtlMs: int('bindingsCacheTtlMs', DEFAULT_BINDINGS_CACHE_TTL_MS, 0, 86_400_000),
+    bindingsMaxStalenessMs: int('bindingsMaxStalenessMs', DEFAULT_BINDINGS_MAX_STALENESS_MS, 0, 86_400_000),
     routes: Object.freeze(readRoutes(raw.routes ?? [])),
     stripHeaders: Object.freeze(list('stripHeaders').map((h) => h.toLowerCase())),
     errorsAs200: errorsAs200 as boolean,

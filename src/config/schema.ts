@@ -12,6 +12,10 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 export const DEFAULT_MAX_BATCH_SIZE = 10
 /** Time to the upstream's response headers: 30 s. */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000
+/** PostgreSQL store: a cached subject's bindings are refetched when older than this, 60 s (changes arrive sooner, by NOTIFY). */
+export const DEFAULT_BINDINGS_CACHE_TTL_MS = 60_000
+/** PostgreSQL store: with the database lost, cached bindings keep deciding this long, 30 s; then 503. */
+export const DEFAULT_BINDINGS_MAX_STALENESS_MS = 30_000
 /** Time for a client to send its whole request (headers and body): 30 s; a slow sender is cut off (408). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
 export { DEFAULT_API_KEY_LENGTH } from '../identity/types.js'
@@ -49,7 +53,12 @@ export interface JwtConfig {
 export interface ServeConfig {
   readonly policy: string
   readonly overlays: readonly string[]
+  /** A bindings file, or a `postgres://` URL: the PostgreSQL store. */
   readonly bindings: string
+  /** PostgreSQL store: refetch a cached subject older than this, ms. */
+  readonly bindingsCacheTtlMs: number
+  /** PostgreSQL store: with the database lost, how long cached bindings keep deciding, ms; then 503. */
+  readonly bindingsMaxStalenessMs: number
   /**
    * From `--upstream URL`, the upstream's GraphQL endpoint: requests to `graphqlPath` are
    * forwarded to its path (or the same path when the URL has none); other paths keep theirs.
@@ -104,6 +113,8 @@ export const CONFIG_KEYS = {
   policy: '--policy',
   overlays: '--overlay',
   bindings: '--bindings',
+  bindingsCacheTtlMs: '--bindings-cache-ttl-ms',
+  bindingsMaxStalenessMs: '--bindings-max-staleness-ms',
   upstream: '--upstream',
   host: '--host',
   port: '--port',

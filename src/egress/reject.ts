@@ -71,7 +71,8 @@ const CONDITION_MESSAGES: Partial<Record<FieldDecision['reason'], string>> = {
   introspection_denied: 'introspection is denied by the policy',
 }
 
-function denialMessage(f: FieldDecision): string {
+/** The message of one denied root field (HTTP and WebSocket answers). */
+export function denialMessage(f: FieldDecision): string {
   const name = `${f.type}.${f.field}`
   if (f.reason === 'unauthenticated') return `${name} requires an authenticated caller`
   const why = CONDITION_MESSAGES[f.reason]

@@ -13,7 +13,12 @@ export function sha256Hex(s: string): string {
  * by hash leaks at most timing about the hash, not the key.
  */
 export function subjectForApiKey(store: BindingsStore, key: string): string {
-  const id = store.subjectByApiKeySha256(sha256Hex(key))
+  return subjectForApiKeyHash(store, sha256Hex(key))
+}
+
+/** The same, from the key's hex SHA-256. */
+export function subjectForApiKeyHash(store: BindingsStore, hex: string): string {
+  const id = store.subjectByApiKeySha256(hex)
   if (id === undefined) throw new PermgateError('PERMGATE_ERR_AUTH_UNKNOWN_API_KEY', 'the API key matches no service account')
   return id
 }

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { ANONYMOUS, type BindingsStore, type Principal, type SubjectKind } from '../bindings/types.js'
 import { PermgateError } from '../errors.js'
-import { subjectForApiKey } from './api-key.js'
+import { sha256Hex, subjectForApiKeyHash } from './api-key.js'
 import { readCredential, type CredentialOptions } from './credential.js'
 import { createJwtVerifier, type JwtVerifier } from './jwt.js'
 import { resolveIdentityOptions } from './options.js'
@@ -49,9 +49,11 @@ export class IdentityResolver {
     const credential = readCredential(headers, this.#credential)
     if (credential.kind === 'none') return ANONYMOUS
     if (credential.kind === 'apiKey') {
-      const store = this.#store()
-      const id = subjectForApiKey(store, credential.token)
-      return principal(store.subject(id)?.kind ?? 'serviceAccount', id, NO_GROUPS)
+      const hex = sha256Hex(credential.token)
+      // a database store may have to look the key up first
+      const ready = this.#store().prepareApiKey?.(hex)
+      if (ready !== undefined) return ready.then(() => this.#apiKeyPrincipal(hex))
+      return this.#apiKeyPrincipal(hex)
     }
     if (this.#verify === undefined) {
       throw new PermgateError('PERMGATE_ERR_AUTH_NOT_CONFIGURED', 'a JWT was presented but identity.jwt is not configured; send an API key or no credential')
@@ -84,6 +86,12 @@ export class IdentityResolver {
     if (credential.kind !== 'jwt') return undefined
     const hit = this.#cache.peek(credential.token)
     return hit === undefined ? 0 : hit.expiresAtMs
+  }
+
+  #apiKeyPrincipal(hex: string): Principal {
+    const store = this.#store()
+    const id = subjectForApiKeyHash(store, hex)
+    return principal(store.subject(id)?.kind ?? 'serviceAccount', id, NO_GROUPS)
   }
 
   stats(): TokenCacheStats {

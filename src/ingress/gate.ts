@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { ANONYMOUS, type Principal } from '../bindings/types.js'
+import { ANONYMOUS, type BindingsStore, type Principal } from '../bindings/types.js'
 import type { ServeConfig } from '../config/schema.js'
 import { rejectDecision, rejectError, sendErrors, type RejectOptions } from '../egress/reject.js'
 import { PermgateError } from '../errors.js'
@@ -36,6 +36,8 @@ export interface GateDeps {
   readonly reloader?: Reloader
   /** A candidate policy decided beside the active one; disagreements are counted, never enforced. */
   readonly shadow?: Authorizer
+  /** A database bindings store, closed with the app. */
+  readonly bindingsStore?: BindingsStore
 }
 
 /** Per-request state between the gate and the forwarder. */
@@ -98,7 +100,7 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
       resolved.then(
         (p) => {
           g.principal = p
-          if (decide(request, reply, g)) done()
+          proceed(request, reply, g, done)
         },
         (e: unknown) => {
           if (reject(request, reply, g, e) && decide(request, reply, g)) done()
@@ -107,7 +109,33 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
       return
     }
     g.principal = resolved
-    if (decide(request, reply, g)) done()
+    proceed(request, reply, g, done)
+  }
+
+  /**
+   * Decides once the principal's bindings are in memory: at once with the file store (and a
+   * warm database store), after the fetch otherwise. A store that cannot answer is a 503.
+   */
+  function proceed(request: FastifyRequest, reply: FastifyReply, g: Gate, done: (err?: Error) => void): void {
+    let ready: Promise<void> | undefined
+    try {
+      ready = deps.authorizer().prepare(g.principal)
+    } catch (e) {
+      if (reject(request, reply, g, e) && decide(request, reply, g)) done()
+      return
+    }
+    if (ready === undefined) {
+      if (decide(request, reply, g)) done()
+      return
+    }
+    ready.then(
+      () => {
+        if (decide(request, reply, g)) done()
+      },
+      (e: unknown) => {
+        if (reject(request, reply, g, e) && decide(request, reply, g)) done()
+      },
+    )
   }
 
   /** True when the request may go on to the forwarder; otherwise it has been answered. */

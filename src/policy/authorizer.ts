@@ -46,6 +46,14 @@ export class Authorizer {
     })
   }
 
+  /**
+   * Makes the principal's bindings available in memory (a database store loads them on demand):
+   * undefined when they are (the hot path), else a Promise; rejects 503 when the store cannot answer.
+   */
+  prepare(principal: Principal): Promise<void> | undefined {
+    return this.store.prepare?.(principal)
+  }
+
   /** The principal's effective masks, computed on first use and cached. */
   masks(principal: Principal): PrincipalMasks {
     if (this.store.version !== this.storeVersion) {

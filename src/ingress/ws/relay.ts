@@ -10,6 +10,7 @@ import type { RequestContext } from '../../policy/context.js'
 import type { Decision } from '../../policy/decide.js'
 import { cidrsContain, clientAddress, compileCidrs } from '../../policy/ip.js'
 import type { OperationTypeLabel } from '../../telemetry/metrics.js'
+import { denialMessage } from '../../egress/reject.js'
 import { auditDecision } from '../audit.js'
 import { pathOf, type GateDeps } from '../gate.js'
 import type { GraphQLRequest } from '../graphql-request.js'
@@ -396,6 +397,27 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
         audit(decisionId, this.principal, false, code, undefined, undefined, startedAt)
         return deny([errorEntry(e, decisionId)])
       }
+      // a database store may have to load the principal's bindings first: the id is held meanwhile
+      const ready = deps.authorizer().prepare(this.principal)
+      if (ready === undefined) return this.decideAndForward(id, op, read, decisionId, startedAt)
+      this.active.add(id)
+      const request = read
+      ready.then(
+        () => {
+          this.active.delete(id)
+          if (this.state === 'ready') this.decideAndForward(id, op, request, decisionId, startedAt)
+        },
+        (e: unknown) => {
+          this.active.delete(id)
+          const code = e instanceof PermgateError ? e.code : 'PERMGATE_ERR_INTERNAL'
+          count(false, code, 'none', startedAt)
+          audit(decisionId, this.principal, false, code, undefined, undefined, startedAt)
+          if (this.state === 'ready') this.send(errorMessage(this.protocol, id, [errorEntry(e, decisionId)]))
+        },
+      )
+    }
+
+    decideAndForward(id: string, op: ExtractedOperation, read: GraphQLRequest, decisionId: string, startedAt: number): void {
       const d = deps.authorizer().decide(this.principal, op, read.variables, this.ctx)
       count(d.allowed, d.reason, OPERATION_LABELS[op.type], startedAt)
       audit(decisionId, this.principal, d.allowed, d.reason, op, d, startedAt)
@@ -407,7 +429,7 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
         }
       }
       if (!d.allowed && config.dryRun) metrics?.wouldDeny(d.reason)
-      else if (!d.allowed) return deny(denials(d, decisionId))
+      else if (!d.allowed) return this.send(errorMessage(this.protocol, id, denials(d, decisionId)))
       this.active.add(id)
       this.upstream!.send(operationMessage(this.protocol, id, read))
     }
@@ -478,12 +500,7 @@ function denials(d: Decision, decisionId: string): ErrorEntry[] {
   const code = d.reason === 'unauthenticated' ? 'UNAUTHENTICATED' : 'FORBIDDEN'
   if (d.denied.length === 0) return [{ message: `the ${d.operationType.toLowerCase()} is not allowed`, extensions: { code, reason: d.reason, decisionId } }]
   return d.denied.map((f) => ({
-    message:
-      f.reason === 'unauthenticated'
-        ? `${f.type}.${f.field} requires an authenticated caller`
-        : f.reason === 'no_rule'
-          ? `${f.type}.${f.field} is not allowed: no rule covers it`
-          : `${f.type}.${f.field} is not allowed${f.required.length ? `: it requires ${f.required.join(f.op === 'OR' ? ' or ' : ' and ')}` : ''}${f.scope ? ` on ${f.scope.kind} ${f.scope.id}` : ''}`,
+    message: denialMessage(f),
     extensions: {
       code,
       reason: f.reason,

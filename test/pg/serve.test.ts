@@ -1,0 +1,136 @@
+import { createHash, randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { migrate } from '../../src/bindings/pg/migrate.js'
+import { post, startHarness, type Harness } from '../helpers/proxy.js'
+import { startPostgres, type TestPostgres } from '../helpers/pg.js'
+
+/**
+ * Two permgate instances on one PostgreSQL bindings store, end to end: what the control plane
+ * writes in the database is what both enforce, within a second; with the database down they
+ * decide from what they cached until the allowed staleness, then fail closed (503), and they
+ * recover by themselves when it returns.
+ */
+const STALENESS_MS = 3000
+const QUERY = { query: '{ workspaceDeployments(workspaceUuid: "w1") }' }
+const API_KEY = randomBytes(16).toString('hex')
+
+let db: TestPostgres
+let sql: pg.Client
+let a: Harness
+let b: Harness
+const auth = async (h: Harness, subject: string): Promise<Record<string, string>> => ({ authorization: `Bearer ${await h.token(subject)}` })
+
+/** Polls until `f` gives `want`, for at most `withinMs`; returns how long it took. */
+async function until(f: () => Promise<number>, want: number, withinMs: number): Promise<number> {
+  const started = Date.now()
+  let last = -1
+  while (Date.now() - started < withinMs) {
+    last = await f()
+    if (last === want) return Date.now() - started
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  throw new Error(`still ${last} after ${withinMs} ms (wanted ${want})`)
+}
+
+beforeAll(async () => {
+  db = await startPostgres()
+  sql = new pg.Client(db.url)
+  await sql.connect()
+  await migrate(sql)
+  await sql.query(`INSERT INTO permgate_deployments (id, workspace_id) VALUES ('d1', 'w1'), ('d2', 'w1'), ('d3', 'w2')`)
+  await sql.query(`INSERT INTO permgate_subjects (id, kind) VALUES ('u-viewer', 'user'), ('u-admin', 'user'), ('sa-db', 'serviceAccount')`)
+  await sql.query(`INSERT INTO permgate_role_bindings (subject_id, role) VALUES ('u-admin', 'SYSTEM_ADMIN')`)
+  await sql.query(`INSERT INTO permgate_role_bindings (subject_id, role, deployment_id) VALUES ('sa-db', 'DEPLOYMENT_EDITOR', 'd1')`)
+  await sql.query(`INSERT INTO permgate_service_account_keys (key_sha256, subject_id) VALUES ($1, 'sa-db')`, [createHash('sha256').update(API_KEY).digest('hex')])
+  const args = ['--bindings', db.url, '--bindings-max-staleness-ms', String(STALENESS_MS)]
+  a = await startHarness(args)
+  b = await startHarness(args)
+}, 60_000)
+
+afterAll(async () => {
+  await a?.close()
+  await b?.close()
+  await sql?.end().catch(() => undefined)
+  db?.close()
+})
+
+beforeEach(() => {
+  a.upstream.reset()
+  b.upstream.reset()
+})
+
+describe('PostgreSQL bindings: grant and revoke reach every instance', () => {
+  it('a grant written in the database is allowed on both instances; the revoke is denied on both within a second', async () => {
+    const status = (h: Harness) => async () => (await post(h.graphql, QUERY, await auth(h, 'u-viewer'))).status
+    expect(await status(a)()).toBe(403)
+    expect(await status(b)()).toBe(403)
+
+    await sql.query(`INSERT INTO permgate_role_bindings (subject_id, role, workspace_id) VALUES ('u-viewer', 'WORKSPACE_VIEWER', 'w1')`)
+    await until(status(a), 200, 1000)
+    await until(status(b), 200, 1000)
+
+    await sql.query(`DELETE FROM permgate_role_bindings WHERE subject_id = 'u-viewer'`)
+    const [ta, tb] = await Promise.all([until(status(a), 403, 1000), until(status(b), 403, 1000)])
+    expect(ta).toBeLessThan(1000)
+    expect(tb).toBeLessThan(1000)
+  })
+
+  it('a team binding reaches its members; removing the membership revokes it', async () => {
+    const status = async () => (await post(a.graphql, { query: '{ workspaceDeployments(workspaceUuid: "w2") }' }, await auth(a, 'u-viewer'))).status
+    await sql.query(`INSERT INTO permgate_teams (id) VALUES ('team-w2')`)
+    await sql.query(`INSERT INTO permgate_team_bindings (team_id, role, workspace_id) VALUES ('team-w2', 'WORKSPACE_VIEWER', 'w2')`)
+    await sql.query(`INSERT INTO permgate_team_members (team_id, subject_id) VALUES ('team-w2', 'u-viewer')`)
+    await until(status, 200, 1000)
+    await sql.query(`DELETE FROM permgate_team_members WHERE team_id = 'team-w2'`)
+    await until(status, 403, 1000)
+  })
+
+  it('a service account API key is looked up by its hash in the database', async () => {
+    const r = await post(a.graphql, { query: '{ deploymentServiceAccounts(deploymentUuid: "d1") }' }, { authorization: API_KEY })
+    expect(r.status).toBe(200)
+    expect(a.upstream.requests.at(-1)?.headers['x-permgate-subject']).toBe('sa-db')
+    const unknown = await post(a.graphql, QUERY, { authorization: randomBytes(16).toString('hex') })
+    expect(unknown.status).toBe(401)
+  })
+
+  it('a deployment added in the database cascades from its workspace at once', async () => {
+    const admin = await auth(a, 'u-admin')
+    await sql.query(`INSERT INTO permgate_role_bindings (subject_id, role, workspace_id) VALUES ('u-viewer', 'WORKSPACE_VIEWER', 'w9')`)
+    const logs = async () => (await post(a.graphql, { query: '{ logs(deploymentUuid: "d9") }' }, await auth(a, 'u-viewer'))).status
+    expect(await logs()).toBe(403)
+    await sql.query(`INSERT INTO permgate_deployments (id, workspace_id) VALUES ('d9', 'w9')`)
+    await until(logs, 200, 1000)
+    expect((await post(a.graphql, { query: '{ deployments }' }, admin)).status).toBe(200)
+    await sql.query(`DELETE FROM permgate_role_bindings WHERE subject_id = 'u-viewer'`)
+  })
+})
+
+describe('PostgreSQL bindings: the database goes away and comes back', () => {
+  it('cached principals keep deciding until the allowed staleness, then 503; it recovers by itself', async () => {
+    const admin = await auth(a, 'u-admin')
+    const adminStatus = async () => (await post(a.graphql, { query: '{ deployments }' }, admin)).status
+    expect(await adminStatus(), 'before the stop').toBe(200) // cached now
+    await sql.end()
+
+    db.stop()
+    const stoppedAt = Date.now()
+    // within the staleness: the cached principal is still decided
+    expect(await adminStatus(), 'right after the stop, within the staleness').toBe(200)
+    // a subject never seen: nothing to decide with, fail closed at once
+    const stranger = await post(a.graphql, QUERY, await auth(a, 'u-stranger'))
+    expect(stranger.status).toBe(503)
+    expect(((await stranger.json()) as { errors: { extensions: { reason: string } }[] }).errors[0]?.extensions.reason).toBe('PERMGATE_ERR_BINDINGS_UNAVAILABLE')
+
+    // past the staleness: fail closed for everyone, and nothing reaches the upstream
+    await until(adminStatus, 503, STALENESS_MS + 3000)
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(STALENESS_MS - 100)
+    const before = a.upstream.count()
+    expect(await adminStatus()).toBe(503)
+    expect(a.upstream.count()).toBe(before)
+
+    db.start()
+    await until(adminStatus, 200, 15_000)
+    expect((await post(b.graphql, { query: '{ deployments }' }, await auth(b, 'u-admin'))).status).toBe(200)
+  }, 40_000)
+})
