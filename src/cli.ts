@@ -2,6 +2,7 @@
 import { realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { PermgateError } from './errors.js'
+import { bindings, BINDINGS_IMPORT_USAGE, BINDINGS_MIGRATE_USAGE, DATABASE_URL_ENV } from './commands/bindings.js'
 import { check, CHECK_USAGE } from './commands/check.js'
 import { diff, DIFF_USAGE } from './commands/diff.js'
 import { evalCommand, EVAL_USAGE } from './commands/eval.js'
@@ -15,10 +16,13 @@ const USAGE = `usage:
   ${DIFF_USAGE}
   ${EVAL_USAGE}
   ${EXPLAIN_USAGE}
-exit codes: 0 ok (explain: allowed), 1 invalid policy or input, 2 usage, 3 denied (explain)
+  ${BINDINGS_MIGRATE_USAGE}
+  ${BINDINGS_IMPORT_USAGE}
+--database defaults to $${DATABASE_URL_ENV}
+exit codes: 0 ok (explain: allowed), 1 invalid policy, input or database, 2 usage, 3 denied (explain)
 `
 
-/** permgate serve | check | diff | eval | explain */
+/** permgate serve | check | diff | eval | explain | bindings */
 export async function run(argv: readonly string[], io: CommandIO): Promise<number> {
   const [command, ...rest] = argv
   try {
@@ -33,6 +37,8 @@ export async function run(argv: readonly string[], io: CommandIO): Promise<numbe
         return await evalCommand(rest, io)
       case 'explain':
         return explain(rest, io)
+      case 'bindings':
+        return await bindings(rest, io)
       case undefined:
       case 'help':
       case '--help':
