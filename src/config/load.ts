@@ -16,9 +16,9 @@ import {
 
 type Raw = Partial<Record<ConfigKey, unknown>>
 /** Keys whose values are files: relative to the config file, or to the working directory for flags. */
-const FILE_KEYS: readonly ConfigKey[] = ['policy', 'bindings', 'jwtPublicKey', 'jwtJwk', 'jwtSecretFile', 'shadowPolicy']
+const FILE_KEYS: readonly ConfigKey[] = ['policy', 'bindings', 'jwtPublicKey', 'jwtJwk', 'jwtSecretFile', 'shadowPolicy', 'adminTokenFile']
 const LIST_KEYS: readonly ConfigKey[] = ['overlays', 'stripHeaders', 'trustedProxies']
-const BOOLEAN_KEYS: readonly ConfigKey[] = ['errorsAs200', 'dryRun']
+const BOOLEAN_KEYS: readonly ConfigKey[] = ['errorsAs200', 'dryRun', 'explorer']
 
 /** Reads `permgate serve` flags and the optional `--config` file; flags win. Validated, then frozen. */
 export function loadServeConfig(argv: readonly string[], cwd = process.cwd()): ServeConfig {
@@ -145,6 +145,15 @@ function validate(raw: Raw): ServeConfig {
     return v
   }
   const errorsAs200 = bool('errorsAs200')
+  const explorer = bool('explorer')
+  const adminTokenFile = file('adminTokenFile')
+  // the explorer shows the whole policy and evaluates requests: never without a token
+  if (explorer && adminTokenFile === undefined) {
+    throw new PermgateError('PERMGATE_ERR_CONFIG_CONTRADICTION', 'explorer is enabled but adminTokenFile is not set (the explorer requires an admin token)', { path: 'adminTokenFile' })
+  }
+  if (adminTokenFile !== undefined && readFileSync(adminTokenFile, 'utf8').trim().length < 16) {
+    bad('adminTokenFile', 'the admin token must be at least 16 characters')
+  }
   const trustedProxies = list('trustedProxies')
   // checked here, so a typo fails at start; the gate compiles its own copy
   compileCidrs(trustedProxies, 'PERMGATE_ERR_CONFIG_INVALID', { path: 'trustedProxies' })
@@ -176,6 +185,8 @@ function validate(raw: Raw): ServeConfig {
     dryRun: bool('dryRun'),
     shadowPolicy: file('shadowPolicy'),
     shutdownGraceMs: int('shutdownGraceMs', DEFAULT_SHUTDOWN_GRACE_MS, 0, 3_600_000),
+    explorer,
+    adminTokenFile,
     decisionLog: Object.freeze({
       sink: decisionSink(str('decisionLog') ?? 'stdout'),
       sampleRate: rate('decisionLogSampleRate', DEFAULT_ALLOWED_SAMPLE_RATE),

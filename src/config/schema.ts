@@ -96,6 +96,10 @@ export interface ServeConfig {
   readonly shadowPolicy: string | undefined
   /** How long SIGTERM waits for in-flight requests before exiting, ms. */
   readonly shutdownGraceMs: number
+  /** The policy explorer page on the admin port (/explorer); off unless enabled. */
+  readonly explorer: boolean
+  /** The file holding the admin token the explorer requires (Bearer header or its login form). */
+  readonly adminTokenFile: string | undefined
   /** The decision log (audit): off, stdout, or a file with rotation and retention. */
   readonly decisionLog: {
     readonly sink: 'off' | 'stdout' | { readonly file: string }
@@ -146,6 +150,8 @@ export const CONFIG_KEYS = {
   dryRun: '--dry-run',
   shadowPolicy: '--shadow-policy',
   shutdownGraceMs: '--shutdown-grace-ms',
+  explorer: '--explorer',
+  adminTokenFile: '--admin-token-file',
   decisionLog: '--decision-log',
   decisionLogSampleRate: '--decision-log-sample-rate',
   decisionLogRetentionDays: '--decision-log-retention-days',
