@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { loadBindingsFile } from '../bindings/file.js'
 import { migrate, migrationsSql, pendingMigrations } from '../bindings/pg/migrate.js'
-import { NOTIFY_CHANNEL } from '../bindings/pg/migrations.js'
+import { NOTIFY_CHANNEL, PERMGATE_TABLES } from '../bindings/pg/migrations.js'
 import type { Binding, SubjectEntry } from '../bindings/types.js'
 import { isPermgateError, PermgateError } from '../errors.js'
 import { compilePolicy } from '../policy/compile.js'
@@ -132,16 +132,7 @@ export interface ImportCounts {
   readonly bulk: boolean
 }
 
-/** Every table the schema has (the order TRUNCATE lists them in does not matter). */
-export const PERMGATE_TABLES = [
-  'permgate_subjects',
-  'permgate_deployments',
-  'permgate_role_bindings',
-  'permgate_service_account_keys',
-  'permgate_teams',
-  'permgate_team_members',
-  'permgate_team_bindings',
-] as const
+export { PERMGATE_TABLES }
 
 /** The tables with a per-row NOTIFY trigger, named `<table>_notify`. */
 const NOTIFYING_TABLES = PERMGATE_TABLES.filter((t) => t !== 'permgate_teams')

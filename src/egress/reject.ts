@@ -3,7 +3,7 @@ import { ERRORS, isPermgateError, type ErrorCode } from '../errors.js'
 import type { Decision, FieldDecision } from '../policy/decide.js'
 
 /** GraphQL-style codes in `extensions.code`, by HTTP status. */
-const GRAPHQL_CODES: Record<number, string> = {
+export const GRAPHQL_CODES: Readonly<Record<number, string>> = {
   400: 'BAD_REQUEST',
   401: 'UNAUTHENTICATED',
   403: 'FORBIDDEN',

@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { expect } from 'vitest'
+import { GRAPHQL_CODES } from '../../src/egress/reject.js'
 import type { Harness } from '../helpers/proxy.js'
 import { POLICY_HOUSTON } from '../helpers/shared.js'
 import { tempFiles } from '../helpers/tmp.js'
@@ -20,14 +21,7 @@ export interface GraphQLErrorEntry {
 }
 
 /** `extensions.code` by status, as permgate answers them. */
-const CODES: Readonly<Record<number, string>> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHENTICATED',
-  403: 'FORBIDDEN',
-  405: 'METHOD_NOT_ALLOWED',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-}
+const CODES = GRAPHQL_CODES
 
 export async function answerOf(r: Response): Promise<Answer> {
   const headers: Record<string, string> = {}

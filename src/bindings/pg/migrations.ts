@@ -12,6 +12,17 @@ export interface Migration {
   readonly sql: string
 }
 
+/** Every table the schema has (what the store reads, what `import --replace` empties). */
+export const PERMGATE_TABLES = [
+  'permgate_subjects',
+  'permgate_deployments',
+  'permgate_role_bindings',
+  'permgate_service_account_keys',
+  'permgate_teams',
+  'permgate_team_members',
+  'permgate_team_bindings',
+] as const
+
 /** The channel the triggers notify; payload: JSON { table, subject?, team?, deployment? }. */
 export const NOTIFY_CHANNEL = 'permgate_bindings'
 

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache'
 import pg from 'pg'
 import { PermgateError } from '../../errors.js'
 import type { Binding, BindingsStore, Principal, SubjectEntry, SubjectKind } from '../types.js'
-import { NOTIFY_CHANNEL } from './migrations.js'
+import { NOTIFY_CHANNEL, PERMGATE_TABLES } from './migrations.js'
 
 /** An entry older than this is refetched on the next prepare. */
 export const DEFAULT_PG_CACHE_TTL_MS = 60_000
@@ -122,15 +122,7 @@ const Q_DEPLOYMENTS = 'permgate_deployments_v1'
 const SQL_DEPLOYMENTS = 'SELECT id, workspace_id FROM permgate_deployments'
 const Q_DEPLOYMENT_ROWS = 'permgate_deployment_rows_v1'
 const SQL_DEPLOYMENT_ROWS = 'SELECT id, workspace_id FROM permgate_deployments WHERE id = ANY($1::text[])'
-const TABLES = [
-  'permgate_subjects',
-  'permgate_deployments',
-  'permgate_role_bindings',
-  'permgate_service_account_keys',
-  'permgate_teams',
-  'permgate_team_members',
-  'permgate_team_bindings',
-]
+const TABLES = PERMGATE_TABLES
 
 interface SubjectRow {
   k: number
