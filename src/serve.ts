@@ -51,6 +51,7 @@ export async function prepare(config: ServeConfig, now: () => number = Date.now)
     () => authorizer().policy.revision,
     () => decisionLog?.stats(),
   )
+  if (store !== undefined) metrics.bindingsDatabase(() => store.stats())
   // the shadow policy decides with the same bindings (whose roles it must know)
   const shadow = config.shadowPolicy === undefined
     ? undefined

@@ -32,6 +32,7 @@ export class Metrics {
   readonly #wouldDeny: Counter<'reason'>
   readonly #shadow: Counter<'active' | 'shadow'>
   readonly #children = new Map<string, Counter.Internal>()
+  #database: (() => { readonly connected: boolean; readonly staleSinceMs: number | undefined }) | undefined
 
   constructor(
     caches: () => Partial<Record<CacheLabel, CacheCounts>>,
@@ -97,6 +98,28 @@ export class Metrics {
   }
 
   /** One decision; `reason` must come from a fixed set (never request data). */
+  /** The PostgreSQL bindings store's connection, when bindings come from one. */
+  bindingsDatabase(stats: () => { readonly connected: boolean; readonly staleSinceMs: number | undefined }): void {
+    if (this.#database !== undefined) return
+    this.#database = stats
+    new Gauge({
+      name: 'permgate_bindings_database_up',
+      help: 'PostgreSQL bindings store: 1 while its change listener is connected, else 0 (cached bindings then age towards bindingsMaxStalenessMs)',
+      registers: [this.registry],
+      collect() {
+        this.set(stats().connected ? 1 : 0)
+      },
+    })
+    new Gauge({
+      name: 'permgate_bindings_database_stale_seconds',
+      help: 'PostgreSQL bindings store: seconds since the connection was lost (0 while connected)',
+      registers: [this.registry],
+      collect() {
+        this.set((stats().staleSinceMs ?? 0) / 1000)
+      },
+    })
+  }
+
   decision(decision: DecisionLabel, reason: string, operationType: OperationTypeLabel, seconds: number): void {
     const key = `${decision}|${reason}|${operationType}`
     let child = this.#children.get(key)

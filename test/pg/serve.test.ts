@@ -2,7 +2,11 @@ import { createHash, randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { migrate } from '../../src/bindings/pg/migrate.js'
+import type { AppDeps } from '../../src/app.js'
+import { loadServeConfig } from '../../src/config/load.js'
+import { prepare } from '../../src/serve.js'
 import { post, startHarness, type Harness } from '../helpers/proxy.js'
+import { POLICY_HOUSTON } from '../helpers/shared.js'
 import { startPostgres, type TestPostgres } from '../helpers/pg.js'
 
 /**
@@ -19,6 +23,9 @@ let db: TestPostgres
 let sql: pg.Client
 let a: Harness
 let b: Harness
+/** A third instance's dependencies, for its metrics. */
+let deps: AppDeps
+const gauge = async (name: string): Promise<number | undefined> => (await deps.metrics!.registry.getSingleMetric(name)?.get())?.values[0]?.value
 const auth = async (h: Harness, subject: string): Promise<Record<string, string>> => ({ authorization: `Bearer ${await h.token(subject)}` })
 
 /** Polls until `f` gives `want`, for at most `withinMs`; returns how long it took. */
@@ -46,9 +53,11 @@ beforeAll(async () => {
   const args = ['--bindings', db.url, '--bindings-max-staleness-ms', String(STALENESS_MS)]
   a = await startHarness(args)
   b = await startHarness(args)
+  deps = await prepare(loadServeConfig(['--policy', POLICY_HOUSTON, '--upstream', 'http://127.0.0.1:9/graphql', '--decision-log', 'off', ...args]))
 }, 60_000)
 
 afterAll(async () => {
+  await deps?.bindingsStore?.close?.()
   await a?.close()
   await b?.close()
   await sql?.end().catch(() => undefined)
@@ -111,6 +120,7 @@ describe('PostgreSQL bindings: the database goes away and comes back', () => {
     const admin = await auth(a, 'u-admin')
     const adminStatus = async () => (await post(a.graphql, { query: '{ deployments }' }, admin)).status
     expect(await adminStatus(), 'before the stop').toBe(200) // cached now
+    expect(await gauge('permgate_bindings_database_up')).toBe(1)
     await sql.end()
 
     db.stop()
@@ -129,8 +139,12 @@ describe('PostgreSQL bindings: the database goes away and comes back', () => {
     expect(await adminStatus()).toBe(503)
     expect(a.upstream.count()).toBe(before)
 
+    expect(await gauge('permgate_bindings_database_up')).toBe(0)
+    expect(await gauge('permgate_bindings_database_stale_seconds')).toBeGreaterThan(0)
+
     db.start()
     await until(adminStatus, 200, 15_000)
+    await until(async () => (await gauge('permgate_bindings_database_up')) ?? -1, 1, 10_000)
     expect((await post(b.graphql, { query: '{ deployments }' }, await auth(b, 'u-admin'))).status).toBe(200)
   }, 40_000)
 })
