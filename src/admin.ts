@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { ServeConfig } from './config/schema.js'
 import type { AppDeps } from './app.js'
 import type { Metrics } from './telemetry/metrics.js'
+import { registerExplorer } from './explorer/routes.js'
 
 /** How long /readyz waits for a TCP connection to the upstream. @default 1000 ms */
 export const DEFAULT_READY_TIMEOUT_MS = 1000
@@ -30,6 +31,8 @@ export function buildAdminApp(config: ServeConfig, deps: AppDeps, metrics: Metri
       upstream: upstream ? 'reachable' : 'unreachable',
     })
   })
+  // the policy explorer (/explorer): absent unless enabled
+  if (config.explorer) registerExplorer(app, config, deps, metrics)
   return app
 }
 

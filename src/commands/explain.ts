@@ -6,7 +6,7 @@ import { scopeOf } from '../policy/permissions.js'
 import type { ResolvedBinding } from '../policy/principal.js'
 import { isRecord } from '../policy/yaml.js'
 import { parseFlags, POLICY_FLAGS } from './args.js'
-import { loadContext, principalFor } from './context.js'
+import { loadContext, principalFor, type DecisionContext } from './context.js'
 import { EXIT, type CommandIO } from './io.js'
 
 export const EXPLAIN_USAGE =
@@ -34,7 +34,6 @@ export function explain(argv: readonly string[], io: CommandIO): number {
     throw new PermgateError('PERMGATE_ERR_CLI_USAGE', 'give either --subject S or --anonymous')
   }
   const ctx = loadContext(flags.policy as string, flags.overlay ?? [], flags.bindings as string)
-  const { policy, store } = ctx.authorizer
   const query = flags.query as string
   const text = query.startsWith('@') ? readFileSync(query.slice(1), 'utf8') : query
   let variables: unknown
@@ -46,9 +45,38 @@ export function explain(argv: readonly string[], io: CommandIO): number {
   if (variables !== undefined && !isRecord(variables)) throw new PermgateError('PERMGATE_ERR_GRAPHQL_VARIABLES', '--variables must be a JSON object')
 
   const groups = flags.groups === undefined ? [] : flags.groups.split(',').map((g) => g.trim()).filter(Boolean)
-  const principal = principalFor(store, flags.anonymous ? null : flags.subject, groups)
+  const { lines, allowed } = explainLines(ctx, {
+    subject: flags.anonymous ? null : (flags.subject as string),
+    groups,
+    query: text,
+    variables: variables as Record<string, unknown> | undefined,
+    operationName: flags['operation-name'],
+    clientIp: flags['client-ip'],
+  })
+  io.write(lines.join('\n') + '\n')
+  return allowed ? EXIT.OK : EXIT.DENIED
+}
+
+/** What `explain` is asked: a subject (null: anonymous) and its groups, and one GraphQL request. */
+export interface ExplainInput {
+  readonly subject: string | null
+  readonly groups: readonly string[]
+  readonly query: string
+  readonly variables: Record<string, unknown> | undefined
+  readonly operationName: string | undefined
+  readonly clientIp: string | undefined
+}
+
+/**
+ * The lines `permgate explain` prints for one request, and whether it is allowed (shared with
+ * the policy explorer). Throws a PermgateError when the query cannot be parsed.
+ */
+export function explainLines(ctx: DecisionContext, input: ExplainInput): { lines: string[]; allowed: boolean } {
+  const { policy, store } = ctx.authorizer
+  const groups = [...input.groups]
+  const principal = principalFor(store, input.subject, groups)
   const pm = ctx.authorizer.masks(principal)
-  const op = ctx.documents.get(text, flags['operation-name'])
+  const op = ctx.documents.get(input.query, input.operationName)
   const out: string[] = []
   out.push(principal.kind === 'anonymous' ? 'subject: anonymous (no credential)' : `subject: ${principal.id} (${principal.kind})${groups.length ? `, groups: ${groups.join(', ')}` : ''}`)
   out.push(`policy: ${policy.name} (${policy.revision})`)
@@ -57,7 +85,7 @@ export function explain(argv: readonly string[], io: CommandIO): number {
   for (const b of pm.bindings) out.push(`  ${b.role.padEnd(20)} ${where(b).padEnd(24)} from ${b.source}`)
   out.push(`operation: ${op.type.toLowerCase()} ${op.name ?? '(anonymous)'}`)
 
-  const fields = decideFields(policy, pm, op, variables as Record<string, unknown> | undefined, { clientIp: flags['client-ip'] })
+  const fields = decideFields(policy, pm, op, input.variables, { clientIp: input.clientIp })
   for (const d of fields) {
     const e = explainField(policy, pm, d)
     const alias = d.alias ? ` (alias ${d.alias})` : ''
@@ -77,8 +105,7 @@ export function explain(argv: readonly string[], io: CommandIO): number {
   }
   const allowed = fields.every((f) => f.allowed)
   out.push(`decision: ${allowed ? 'ALLOWED' : 'DENIED'} (the request is allowed only if every root field is)`)
-  io.write(out.join('\n') + '\n')
-  return allowed ? EXIT.OK : EXIT.DENIED
+  return { lines: out, allowed }
 }
 
 /** What a failed condition means, for a person. */
