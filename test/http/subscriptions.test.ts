@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createClient } from 'graphql-ws'
 import WebSocket from 'ws'
-import { DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET } from '../../src/ingress/ws/protocols.js'
+import { DEFAULT_INIT_TIMEOUT_MS, DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET } from '../../src/ingress/ws/protocols.js'
 import { API_KEY, startHarness, type Harness } from '../helpers/proxy.js'
 import { openWs, rawUpgrade, type WsClient, type WsMessage } from '../helpers/ws.js'
 
@@ -329,6 +329,17 @@ describe('upstream and shutdown', () => {
 })
 
 describe('upgrades', () => {
+  it('a socket that never sends connection_init is closed at the init timeout (4408), and nothing opens upstream', async () => {
+    h.upstream.reset()
+    const started = Date.now()
+    const [modern, legacy] = await Promise.all([openWs(h.graphql, 'graphql-transport-ws'), openWs(h.graphql, 'graphql-ws')])
+    const [m, l] = await Promise.all([modern.closed, legacy.closed])
+    expect(m).toMatchObject({ code: 4408 })
+    expect(l).toMatchObject({ code: 4408 })
+    expect(Date.now() - started).toBeGreaterThanOrEqual(DEFAULT_INIT_TIMEOUT_MS - 100)
+    expect(h.upstream.count()).toBe(0)
+  }, 15_000)
+
   it('refuses an unknown or missing subprotocol with a coded 400', async () => {
     for (const headers of [{ 'Sec-WebSocket-Protocol': 'graphql-sse' }, {}]) {
       const answer = await rawUpgrade(h.url, '/graphql', headers)
