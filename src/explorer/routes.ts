@@ -91,7 +91,11 @@ export function registerExplorer(app: FastifyInstance, config: ServeConfig, deps
     scope.get('/login', async (_req, reply) => reply.type('text/html; charset=utf-8').send(loginPage(undefined)))
     scope.post('/login', async (req, reply) => {
       const token = form(req.body).token
+      if (sessions.throttled()) {
+        return reply.code(429).header('retry-after', '60').type('text/html; charset=utf-8').send(loginPage('too many wrong tokens: try again in a minute'))
+      }
       if (token === undefined || token === '' || !sessions.tokenMatches(token)) {
+        sessions.failed()
         return reply.code(401).type('text/html; charset=utf-8').send(loginPage('wrong token'))
       }
       const s = sessions.create()
@@ -170,8 +174,13 @@ export function registerExplorer(app: FastifyInstance, config: ServeConfig, deps
 
 function authOf(req: FastifyRequest, sessions: Sessions): Auth | undefined {
   const h = req.headers.authorization
-  // a wrong Bearer token is refused even beside a valid cookie
-  if (h !== undefined) return /^Bearer /i.test(h) && sessions.tokenMatches(h.slice(7).trim()) ? { kind: 'bearer' } : undefined
+  // a wrong Bearer token is refused even beside a valid cookie; guesses count towards the throttle
+  if (h !== undefined) {
+    if (sessions.throttled()) return undefined
+    if (/^Bearer /i.test(h) && sessions.tokenMatches(h.slice(7).trim())) return { kind: 'bearer' }
+    sessions.failed()
+    return undefined
+  }
   const s = sessions.get(cookieValue(req.headers.cookie, SESSION_COOKIE))
   return s === undefined ? undefined : { kind: 'session', session: s }
 }

@@ -22,8 +22,13 @@ export function sameSecret(a: string, b: string): boolean {
 }
 
 /** The admin token and the explorer's login sessions, in memory (bounded, expiring). */
+/** Failed admin-token attempts (login form or Bearer) allowed per minute; then 429 until the minute ends. */
+export const MAX_FAILED_LOGINS_PER_MINUTE = 10
+
 export class Sessions {
   readonly #token: string
+  #failures = 0
+  #windowStart = 0
   readonly #sessions = new Map<string, Session>()
   readonly #now: () => number
 
@@ -35,6 +40,23 @@ export class Sessions {
   /** Whether `given` is the admin token. */
   tokenMatches(given: string): boolean {
     return sameSecret(given, this.#token)
+  }
+
+  /**
+   * Guessing the token is throttled: after MAX_FAILED_LOGINS_PER_MINUTE wrong attempts in a
+   * minute, every attempt (right or wrong) is refused until the minute ends.
+   */
+  throttled(): boolean {
+    const now = this.#now()
+    if (now - this.#windowStart >= 60_000) {
+      this.#windowStart = now
+      this.#failures = 0
+    }
+    return this.#failures >= MAX_FAILED_LOGINS_PER_MINUTE
+  }
+
+  failed(): void {
+    this.#failures++
   }
 
   create(): Session {

@@ -91,6 +91,19 @@ describe('the explorer is off by default', () => {
 })
 
 describe('authentication', () => {
+  it('guessing is throttled: after 10 wrong tokens even the right one gets 429 for the minute', async () => {
+    const app = await adminApp(EXPLORER)
+    const attempt = (token: string) => app.inject({ method: 'POST', url: '/explorer/login', payload: form({ token }), headers: FORM })
+    for (let i = 0; i < 9; i++) expect((await attempt(`guess-${i}`)).statusCode).toBe(401)
+    const bearer = await app.inject({ method: 'GET', url: '/explorer/counters.json', headers: { authorization: 'Bearer guess-bearer' } })
+    expect(bearer.statusCode).toBe(401) // the tenth wrong attempt
+    const right = await attempt(ADMIN_TOKEN)
+    expect(right.statusCode).toBe(429)
+    expect(right.headers['set-cookie']).toBeUndefined()
+    expect((await app.inject({ method: 'GET', url: '/explorer/counters.json', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).statusCode).toBe(401)
+    await app.close()
+  })
+
   it('HTML routes redirect to the login form, JSON routes answer 401', async () => {
     for (const path of ['/explorer', '/explorer/']) {
       const r = await fetch(url(path), { redirect: 'manual' })
