@@ -1,35 +1,13 @@
-import { request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { PermgateError } from '../../src/errors.js'
+import { raw, type Answer } from '../helpers/http.js'
 import { API_KEY, post, startHarness, type Harness } from '../helpers/proxy.js'
 
 interface ErrorBody {
   errors: { message: string; extensions: Record<string, unknown> }[]
 }
 
-interface RawResponse {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  body: string
-}
-
-/** One request with the path sent exactly as given (fetch would normalise `..` and `//`). */
-function raw(base: string, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<RawResponse> {
-  const u = new URL(base)
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: u.hostname, port: u.port, method, path, headers, agent: false }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (c: string) => (text += c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
-}
-
-const errorsIn = (r: RawResponse): ErrorBody['errors'] => (JSON.parse(r.body) as ErrorBody).errors
+const errorsIn = (r: Answer): ErrorBody['errors'] => (JSON.parse(r.body) as ErrorBody).errors
 const errorsOf = async (r: Response): Promise<ErrorBody['errors']> => ((await r.json()) as ErrorBody).errors
 
 const ROUTES = `routes:

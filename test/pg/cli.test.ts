@@ -4,12 +4,11 @@ import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { migrate, MIGRATIONS_TABLE } from '../../src/bindings/pg/migrate.js'
 import { MIGRATIONS, NOTIFY_CHANNEL } from '../../src/bindings/pg/migrations.js'
-import { run } from '../../src/cli.js'
 import { BULK_NOTIFICATION, DATABASE_URL_ENV, writeBindings } from '../../src/commands/bindings.js'
-import type { CommandIO } from '../../src/commands/io.js'
 import { startPostgres, type TestPostgres } from '../helpers/pg.js'
 import { POLICY_HOUSTON } from '../helpers/shared.js'
 import { tempFiles } from '../helpers/tmp.js'
+import { cli } from '../helpers/cli.js'
 
 /** `permgate bindings migrate | import` against a private PostgreSQL server, one database per test. */
 const EXAMPLE = join(POLICY_HOUSTON, 'bindings.example.yaml')
@@ -57,18 +56,6 @@ async function migrated(): Promise<string> {
   const url = await freshDatabase()
   await withSql(url, (c) => migrate(c))
   return url
-}
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const io: CommandIO = {
-    stdin: (async function* () {})(),
-    write: (t) => void (out += t),
-    error: (t) => void (err += t),
-  }
-  const code = await run(args, io)
-  return { code, out, err }
 }
 
 /** Every permgate table's rows as sorted `a|b|c` lines (generated ids left out; NULL as `-`). */

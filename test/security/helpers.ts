@@ -1,19 +1,16 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs'
-import { request as httpRequest } from 'node:http'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { expect } from 'vitest'
+import { raw, type Answer } from '../helpers/http.js'
 import { GRAPHQL_CODES } from '../../src/egress/reject.js'
 import type { Harness } from '../helpers/proxy.js'
 import { POLICY_HOUSTON } from '../helpers/shared.js'
 import { tempFiles } from '../helpers/tmp.js'
 
 /** One answer from permgate, read whole. */
-export interface Answer {
-  readonly status: number
-  readonly headers: Record<string, string | string[] | undefined>
-  readonly body: string
-}
+export { raw }
+export type { Answer }
 
 export interface GraphQLErrorEntry {
   message: string
@@ -43,23 +40,6 @@ export function gql(h: Harness, body: unknown, headers: Record<string, string> =
   })
 }
 
-/** One request with the path sent exactly as given (fetch would normalise `..`, `//`, `\`). */
-export function raw(base: string, method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<Answer> {
-  const u = new URL(base)
-  // Node sends no Content-Length for a GET/DELETE/OPTIONS body unless told: the body would be read as another request.
-  const length = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: u.hostname, port: u.port, method, path, headers: { ...length, ...headers }, agent: false }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (c: string) => (text += c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
-}
 
 /**
  * Raw bytes on a new TCP connection; resolves with everything answered once the connection

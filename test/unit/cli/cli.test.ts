@@ -1,27 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { run } from '../../../src/cli.js'
-import type { CommandIO } from '../../../src/commands/io.js'
 import { POLICY_HOUSTON, POLICY_HOUSTON_035, ROOT } from '../../helpers/shared.js'
 import { manifest, tempFiles } from '../../helpers/tmp.js'
+import { cli } from '../../helpers/cli.js'
 
 const BINDINGS = join(POLICY_HOUSTON, 'bindings.example.yaml')
 const SCHEMA = join(POLICY_HOUSTON, 'schema.graphql')
-
-async function cli(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const io: CommandIO = {
-    stdin: (async function* () {
-      yield stdin
-    })(),
-    write: (t) => void (out += t),
-    error: (t) => void (err += t),
-  }
-  const code = await run(args, io)
-  return { code, out, err }
-}
 
 describe('permgate check', () => {
   it.each([POLICY_HOUSTON, POLICY_HOUSTON_035])('%s validates and summarises', async (dir) => {

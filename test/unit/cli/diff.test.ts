@@ -1,23 +1,10 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { run } from '../../../src/cli.js'
-import type { CommandIO } from '../../../src/commands/io.js'
 import { compilePolicy } from '../../../src/policy/compile.js'
 import { loadPolicy } from '../../../src/policy/load.js'
 import { houstonRoles, POLICY_HOUSTON, POLICY_HOUSTON_035 } from '../../helpers/shared.js'
 import { manifest, tempFiles } from '../../helpers/tmp.js'
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const io: CommandIO = {
-    stdin: (async function* () {})(),
-    write: (t) => void (out += t),
-    error: (t) => void (err += t),
-  }
-  const code = await run(args, io)
-  return { code, out, err }
-}
+import { cli } from '../../helpers/cli.js'
 
 interface Change {
   role: string
