@@ -17,6 +17,20 @@ export type JwtVerifier = (token: string) => Promise<VerifiedToken>
 
 const NO_GROUPS: readonly string[] = Object.freeze([])
 
+/** The longest subject a token may carry, in characters (an email address is at most 254). */
+export const MAX_SUBJECT_LENGTH = 256
+// The subject is the x-permgate-subject header value upstream: printable ASCII, spaces inside
+// only. undici refuses CR, LF, NUL and anything past Latin-1 (every request a 502); obs-text
+// (0x80-0xFF) is decoded differently by different upstreams, so two subjects could arrive as
+// one; and surrounding spaces are stripped by the recipient (RFC 9110 §5.5), so " u-admin"
+// would arrive as "u-admin".
+const SUBJECT = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/
+
+/** Whether `s` can be the principal's subject: sent upstream in a header exactly as decided. */
+export function isForwardableSubject(s: string): boolean {
+  return s.length <= MAX_SUBJECT_LENGTH && SUBJECT.test(s)
+}
+
 /**
  * A JWT verifier for `opts`. The options are checked and a static key imported now, so a
  * bad configuration fails at start; `now` is the clock `exp` and `nbf` are checked against.
@@ -73,6 +87,13 @@ function subjectOf(payload: JWTPayload, o: ResolvedJwtOptions): string {
   const sub = claim(payload, o.subjectClaim)
   if (typeof sub !== 'string' || sub === '') {
     throw new PermgateError('PERMGATE_ERR_AUTH_TOKEN_CLAIMS', `the token has no subject: claim "${o.subjectClaim}" must be a non-empty string`)
+  }
+  // the value is not repeated in the message: it is the part that cannot be shown safely
+  if (!isForwardableSubject(sub)) {
+    throw new PermgateError(
+      'PERMGATE_ERR_AUTH_TOKEN_CLAIMS',
+      `the token subject (claim "${o.subjectClaim}") must be at most ${MAX_SUBJECT_LENGTH} printable ASCII characters, without control characters or surrounding spaces`,
+    )
   }
   return sub
 }

@@ -6,7 +6,8 @@ import type { DecisionLog } from '../telemetry/decision-log.js'
 
 /**
  * Records the audit event of one decision (over HTTP or a WebSocket): who, what, what it needed,
- * the outcome. Never a credential or a variable value. Every denial; allowed ones as sampled.
+ * the outcome. Never a credential, nor a variable value but the scope id of a denial (see
+ * DecisionEvent.scope). Every denial; allowed ones as sampled.
  */
 export function auditDecision(
   log: DecisionLog | undefined,

@@ -33,6 +33,57 @@ export function resolveArgPath(
   return valueOf(node, variables, defaults)
 }
 
+/** What {@link resolveArgPathStrict} answers when a value on the path is no plain object. */
+export const NOT_PLAIN: unique symbol = Symbol('not a plain object')
+
+// Keys a resolver that merges or parses an input (Object.assign, lodash merge, a prototype
+// walk) may turn into a prototype: an object carrying one is no plain record of its fields.
+const PROTOTYPE_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype']
+
+/**
+ * {@link resolveArgPath}, stricter on the way: every value before the last segment must be a
+ * plain object without a `__proto__`, `constructor` or `prototype` own key, else NOT_PLAIN (a
+ * string, a list, a number where an object is expected). null or absent on the way is absent.
+ * For checks that must not read "no value" where an upstream might find one.
+ */
+export function resolveArgPathStrict(
+  field: RootField,
+  path: readonly string[],
+  variables: Variables,
+  defaults: Defaults,
+): unknown {
+  const first = path[0]
+  if (first === undefined) return undefined
+  const arg = findArgument(field.args, first)
+  if (arg === undefined) return undefined
+  let node: ValueNode = arg.value
+  for (let i = 1; i < path.length; i++) {
+    if (node.kind === Kind.VARIABLE) {
+      return walkStrict(variableValue(node.name.value, variables, defaults), path, i)
+    }
+    if (node.kind === Kind.NULL) return null
+    if (node.kind !== Kind.OBJECT) return NOT_PLAIN
+    for (const f of node.fields) if (PROTOTYPE_KEYS.includes(f.name.value)) return NOT_PLAIN
+    const next = findObjectField(node.fields, path[i]!)
+    if (next === undefined) return undefined
+    node = next.value
+  }
+  return valueOf(node, variables, defaults)
+}
+
+function walkStrict(value: unknown, path: readonly string[], from: number): unknown {
+  let current = value
+  for (let i = from; i < path.length; i++) {
+    if (current === undefined || current === null) return current
+    if (!isPlainObject(current)) return NOT_PLAIN
+    for (const k of PROTOTYPE_KEYS) if (Object.hasOwn(current, k)) return NOT_PLAIN
+    const key = path[i]!
+    if (!Object.hasOwn(current, key)) return undefined
+    current = current[key]
+  }
+  return current
+}
+
 /** A whole argument as a plain JS value (input objects have a null prototype), for display. */
 export function resolveArgument(field: RootField, name: string, variables: Variables, defaults: Defaults): unknown {
   const arg = findArgument(field.args, name)

@@ -1,4 +1,4 @@
-import { resolveArgPath } from '../operation/args.js'
+import { NOT_PLAIN, resolveArgPath, resolveArgPathStrict } from '../operation/args.js'
 import type { ExtractedOperation, OperationType, RootField } from '../operation/types.js'
 import { orInto } from './bits.js'
 import { NO_CONTEXT, type RequestContext } from './context.js'
@@ -15,7 +15,7 @@ export type DenyReason =
   | 'no_rule' // unknown root field: denied by default
   | 'invalid_scope' // the scope argument is not an id (an object, a list, an empty string)
   | 'introspection_denied'
-  | 'escalation' // the role the field grants is of another scope, or holds more than the caller does there
+  | 'escalation' // the role the field grants is of another scope, holds more than the caller does there, or cannot be read for sure
   | 'invite_required' // public signups are off and no invite token was given
   | 'principal_kind' // the field is open to other kinds of principal (e.g. service accounts only)
   | 'ip_denied' // the client address is outside the field's allowed ranges
@@ -208,7 +208,10 @@ function conditionFails(
 /**
  * The escalation guard: the role the field grants must be one of its scope's roles, and what
  * granting it gives (the role's permissions and those of its cascade) must all be held by the
- * caller at that scope: one bitset test against the caller's own mask there.
+ * caller at that scope: one bitset test against the caller's own mask there. Its arguments are
+ * read strictly: a payload that is a JSON string, a list, or an object with a `__proto__`,
+ * `constructor` or `prototype` key holds no own `role`, yet a resolver that parses or merges it
+ * may find one: denied, not taken for "no role".
  */
 function grantWithin(
   policy: CompiledPolicy,
@@ -220,7 +223,8 @@ function grantWithin(
   s: Scratch,
 ): boolean {
   const defaults = op.variableDefaults
-  let role = resolveArgPath(f, g.role, variables, defaults)
+  let role = resolveArgPathStrict(f, g.role, variables, defaults)
+  if (role === NOT_PLAIN) return false
   if (role === undefined || role === null) {
     if (g.optional) return true
     if (g.default === undefined) return false
@@ -232,7 +236,7 @@ function grantWithin(
 
   let scope: GrantScope | undefined = g.scope
   if (g.scopeFrom !== undefined) {
-    const v = resolveArgPath(f, g.scopeFrom.arg, variables, defaults)
+    const v = resolveArgPathStrict(f, g.scopeFrom.arg, variables, defaults)
     scope = typeof v === 'string' ? g.scopeFrom.values.get(v) : undefined
   } else if (scope === undefined) {
     scope = s.kind
@@ -242,7 +246,7 @@ function grantWithin(
   let id: string | null = null
   if (scope !== 'system') {
     if (g.entity !== undefined) {
-      const v = resolveArgPath(f, g.entity, variables, defaults)
+      const v = resolveArgPathStrict(f, g.entity, variables, defaults)
       if (typeof v === 'string' && v !== '') id = v
       else if (typeof v === 'number' && Number.isSafeInteger(v)) id = String(v)
       else if (v !== undefined && v !== null) return false

@@ -18,6 +18,10 @@ export interface DecisionEvent {
   readonly rootFields: readonly string[]
   /** Permissions the operation required. */
   readonly required: readonly string[]
+  /**
+   * The entity a denied field's scope argument names, as the client gave it, literally or in a
+   * variable: the one value from the request's variables that is logged (who was denied where).
+   */
   readonly scope: { readonly kind: string; readonly id: string } | null
   readonly allowed: boolean
   readonly reason: string

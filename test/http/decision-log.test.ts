@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { post, startHarness, type Harness } from '../helpers/proxy.js'
+import { API_KEY, post, startHarness, type Harness } from '../helpers/proxy.js'
 import { tempFiles } from '../helpers/tmp.js'
 
 const dir = tempFiles({})
@@ -37,11 +37,51 @@ describe('the decision log, wired', () => {
     expect(bad).toMatchObject({ allowed: false, reason: 'PERMGATE_ERR_AUTH_TOKEN_INVALID', subject: null, operationType: 'none' })
   })
 
-  it('never holds a token or a variable value', () => {
+  it('never holds a token, nor a variable value (an allowed decision records no scope)', () => {
     const text = readFileSync(file, 'utf8')
     expect(text).not.toContain(token)
     expect(text).not.toContain('hunter2')
     expect(text).not.toContain('not.a.jwt')
     expect(text).not.toContain('"w1"')
+  })
+})
+
+// Issue 12, item 13 (SECURITY.md, README "Decision log"): the entity a denied field's scope
+// argument names is logged as given, literally or through a variable; no other variable value is.
+describe('the decision log and variables', () => {
+  const scopedFile = join(dir, 'scoped-decisions.log')
+  const SECRET_LABEL = 'label-s3cr3t-5f1d'
+  const SECRET_PAYLOAD = 'payload-s3cr3t-9c2e'
+  let lines: Record<string, unknown>[]
+  let text: string
+
+  beforeAll(async () => {
+    const s = await startHarness(['--decision-log', scopedFile, '--decision-log-sample-rate', '1'])
+    const viewer = { authorization: `Bearer ${await s.token('u-viewer')}` }
+    await post(s.graphql, {
+      query: 'mutation U($d: Uuid!, $p: JSON) { updateDeployment(deploymentUuid: $d, payload: $p) }',
+      variables: { d: 'd-from-a-variable', p: { label: SECRET_PAYLOAD } },
+    }, viewer)
+    // sa-ci holds DEPLOYMENT_EDITOR on d1: granting DEPLOYMENT_ADMIN there is an escalation
+    await post(s.graphql, {
+      query: 'mutation C($d: Uuid!, $r: Role!, $l: String!) { createDeploymentServiceAccount(label: $l, deploymentUuid: $d, role: $r) }',
+      variables: { d: 'd1', r: 'DEPLOYMENT_ADMIN', l: SECRET_LABEL },
+    }, { authorization: API_KEY })
+    await s.close()
+    text = readFileSync(scopedFile, 'utf8')
+    lines = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+  })
+
+  it('logs the scope id of a denial even when it came from a variable', () => {
+    expect(lines).toMatchObject([
+      { subject: 'u-viewer', reason: 'missing_permission', scope: { kind: 'deployment', id: 'd-from-a-variable' } },
+      { subject: 'sa-ci', reason: 'escalation', scope: { kind: 'deployment', id: 'd1' } },
+    ])
+  })
+
+  it('logs no other variable value: not a payload, a label, nor the role an escalation would grant', () => {
+    expect(text).not.toContain(SECRET_PAYLOAD)
+    expect(text).not.toContain(SECRET_LABEL)
+    expect(text).not.toContain('DEPLOYMENT_ADMIN')
   })
 })

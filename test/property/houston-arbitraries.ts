@@ -245,6 +245,11 @@ const PAYLOADS: readonly Value[] = [
   obj(['role', enumV('DEPLOYMENT_VIEWER')]),
   obj(['role', str('SYSTEM_ADMIN')]),
   obj(['a', int(1)], ['b', list(str('x'), obj(['c', NULL]))]),
+  // no plain record of its fields: the escalation guard denies these
+  str('{"role":"SYSTEM_ADMIN"}'),
+  list(obj(['role', enumV('DEPLOYMENT_VIEWER')])),
+  obj(['__proto__', obj(['role', enumV('SYSTEM_ADMIN')])]),
+  obj(['label', str('x')], ['constructor', obj(['prototype', obj(['role', str('SYSTEM_ADMIN')])])]),
 ]
 
 /** A plausible value for a non-scope argument of this type. */

@@ -251,7 +251,8 @@ class Holdings {
  *   else the entity the field's scope argument names (none named: denied).
  * - createUser needs an invite token (Houston's publicSignups: false): a non-blank string.
  * updateServiceAccount names no workspace or deployment: a role in its payload is checked at
- * system scope (so only a system role within the caller's own can pass).
+ * system scope (so only a system role within the caller's own can pass). A payload that is no
+ * object, a list, or an object with a prototype key is denied (see grantAt).
  */
 type GrantScope = 'system' | 'workspace' | 'deployment'
 interface Guard {
@@ -293,6 +294,24 @@ function at(v: unknown, path: readonly string[]): unknown {
   let cur = v
   for (const k of path) {
     if (typeof cur !== 'object' || cur === null || Array.isArray(cur) || !Object.hasOwn(cur, k)) return undefined
+    cur = (cur as Record<string, unknown>)[k]
+  }
+  return cur
+}
+
+/**
+ * The escalation guard's reading of `payload.role`: each value before the last key must be an
+ * object (not a list) without a `__proto__`, `constructor` or `prototype` own key, else UNREADABLE
+ * (denied: a resolver that parses or merges it may find a role); null or absent on the way is absent.
+ */
+const UNREADABLE = Symbol('unreadable')
+function grantAt(v: unknown, path: readonly string[]): unknown {
+  let cur = v
+  for (const k of path) {
+    if (cur === undefined || cur === null) return cur
+    if (typeof cur !== 'object' || Array.isArray(cur)) return UNREADABLE
+    if (['__proto__', 'constructor', 'prototype'].some((p) => Object.hasOwn(cur as object, p))) return UNREADABLE
+    if (!Object.hasOwn(cur, k)) return undefined
     cur = (cur as Record<string, unknown>)[k]
   }
   return cur
@@ -373,7 +392,9 @@ function model(w: World, r: Request, opts: ModelOptions = { conditions: false })
     const grantWithin = (f: FieldNode, key: string, named: { kind: GrantScope; id: string } | null): boolean => {
       const g = GUARDS.get(key)
       if (g === undefined) return true
-      const role = arg(f, g.role)
+      const node = f.arguments?.find((a) => a.name.value === g.role[0])
+      const role = node === undefined ? undefined : grantAt(valueOf(node.value, variables, defaults), g.role.slice(1))
+      if (role === UNREADABLE) return false
       if (role === undefined || role === null) return g.optional === true
       if (typeof role !== 'string') return false
       let scope: GrantScope | undefined

@@ -246,3 +246,32 @@ describe('Authorization header and cookie tricks', () => {
     expect((await raw(h.url, 'POST', '/graphql', { 'content-type': 'application/json', authorization: API_KEY }, '{"query":"{ self }"}')).status).toBe(200)
   })
 })
+
+// Regression (issue 12, item 12): such a subject used to verify, and then undici refused it in
+// the x-permgate-subject header: every request of the token was a 502.
+describe('a signed subject that cannot be sent upstream as a header value', () => {
+  let h: Harness
+  beforeAll(async () => {
+    h = await startHarness()
+  })
+  afterAll(() => h.close())
+  beforeEach(() => h.upstream.reset())
+
+  it.each([
+    ['CR LF', 'u-viewer\r\nx-permgate-subject: u-admin'],
+    ['NUL', 'u-admin\u0000'],
+    ['a snowman', 'u-\u2603'],
+    ['a Latin-1 letter', 'jos\u00e9'],
+    ['a trailing space', 'u-admin '],
+    ['257 characters', 'u'.repeat(257)],
+  ])('%s: 401 PERMGATE_ERR_AUTH_TOKEN_CLAIMS, bearer and cookie, nothing forwarded', async (name, subject) => {
+    const token = await h.token(subject)
+    expectRefused(h, await gql(h, SELF, bearer(token)), 401, 'PERMGATE_ERR_AUTH_TOKEN_CLAIMS', name)
+    expectRefused(h, await gql(h, { query: '{ authConfig }' }, { cookie: `astronomer_example_com_auth=${token}` }), 401, 'PERMGATE_ERR_AUTH_TOKEN_CLAIMS', name)
+  })
+
+  it('control: printable ASCII with a space inside is forwarded as the subject header', async () => {
+    const seen = expectForwarded(h, await gql(h, SELF, bearer(await h.token('Ada Lovelace|ci@example.com'))))
+    expect(seen.headers['x-permgate-subject']).toBe('Ada Lovelace|ci@example.com')
+  })
+})

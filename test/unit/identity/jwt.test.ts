@@ -63,11 +63,17 @@ describe('createJwtVerifier: configuration is checked at start', () => {
     ['a private JWK', () => ({ algorithms: ['RS256'], jwk: { ...rsa.publicJwk, d: 'AQAB' } }), 'PERMGATE_ERR_CONFIG_INVALID'],
     ['a JWK for another alg', () => ({ algorithms: ['RS384'], jwk: { ...rsa.publicJwk } }), 'PERMGATE_ERR_CONFIG_CONTRADICTION'],
     ['a file: JWKS URL', () => ({ algorithms: ['RS256'], jwksUrl: 'file:///etc/jwks.json' }), 'PERMGATE_ERR_CONFIG_INVALID'],
+    ['a JWK set CA that is not PEM certificates', () => ({ algorithms: ['RS256'], jwksUrl: 'https://issuer.example/jwks', jwksCa: rsa.publicKeyPem }), 'PERMGATE_ERR_CONFIG_INVALID'],
+    ['a JWK set CA without a JWK set', () => ({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem, jwksCa: '' }), 'PERMGATE_ERR_CONFIG_CONTRADICTION'],
     ['a negative tolerance', () => ({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem, clockToleranceSec: -1 }), 'PERMGATE_ERR_CONFIG_INVALID'],
     ['an unknown key', () => ({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem, audiences: ['x'] }) as JwtOptions, 'PERMGATE_ERR_CONFIG_UNKNOWN_KEY'],
   ]
   it.each(cases)('rejects %s', async (_name, opts, code) => {
     expect((await rejected(createJwtVerifier(opts(), now))).code).toBe(code)
+  })
+  it('rejects a JWK set CA for an http: JWK set (it would verify nothing)', async () => {
+    const jwksCa = await selfSignedCertPem(ec)
+    expect((await rejected(createJwtVerifier({ algorithms: ['RS256'], jwksUrl: 'http://issuer.example/jwks', jwksCa }, now))).code).toBe('PERMGATE_ERR_CONFIG_CONTRADICTION')
   })
 })
 
@@ -128,6 +134,37 @@ describe('createJwtVerifier: every failure is a 401 with its code', () => {
   it('reads the subject from an own claim only', async () => {
     const verify = await createJwtVerifier({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem, subjectClaim: 'constructor' }, now)
     expect((await rejected(verify(await sign(rsa.privateKey, 'RS256'))))?.code).toBe('PERMGATE_ERR_AUTH_TOKEN_CLAIMS')
+  })
+
+  // Regression (issue 12, item 12): such a subject verified, and then undici refused it in the
+  // x-permgate-subject header: every request of the token was a 502.
+  it.each([
+    ['CR LF', 'u-admin\r\nx-permgate-kind: serviceAccount'],
+    ['LF', 'u-admin\n'],
+    ['NUL', 'u-admin\u0000'],
+    ['a tab', 'u\tadmin'],
+    ['DEL', 'u-admin\u007f'],
+    ['a C1 control', 'u-admin\u0085'],
+    ['a Latin-1 letter', 'jos\u00e9'],
+    ['a snowman (past Latin-1)', 'u-\u2603'],
+    ['a leading space', ' u-admin'],
+    ['a trailing space', 'u-admin '],
+    ['only a space', ' '],
+    ['257 characters', 'u'.repeat(257)],
+  ])('rejects a subject with %s: 401 PERMGATE_ERR_AUTH_TOKEN_CLAIMS, the value not in the message', async (_name, sub) => {
+    const verify = await createJwtVerifier({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem, subjectClaim: 'uuid' }, now)
+    const e = await rejected(verify(await sign(rsa.privateKey, 'RS256', { uuid: sub })))
+    expect(e.code).toBe('PERMGATE_ERR_AUTH_TOKEN_CLAIMS')
+    expect(e.status).toBe(401)
+    expect(e.message).toContain('"uuid"')
+    if (sub.trim() !== '') expect(e.message).not.toContain(sub)
+  })
+
+  it('accepts printable ASCII subjects up to 256 characters, spaces inside', async () => {
+    const verify = await createJwtVerifier({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem }, now)
+    for (const sub of ['u', 'cl3x9j2k40000abcd', 'auth0|5f7c8ec7c33c6c004bbafe82', 'ada.lovelace+ci@example.com', 'Ada Lovelace', '~!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}', 'u'.repeat(256)]) {
+      expect((await verify(await sign(rsa.privateKey, 'RS256', { sub }))).subject).toBe(sub)
+    }
   })
 
   it('honours maxTokenBytes in UTF-8 bytes', async () => {

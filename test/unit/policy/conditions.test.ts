@@ -141,6 +141,77 @@ describe('escalation guard (policies/houston): the role granted must be of the s
   })
 })
 
+// Regression (issue 12, item 5): such a payload has no own `role`, so it used to pass as "no
+// role" and be forwarded; a resolver that parses or merges it may apply one.
+describe('escalation guard: a payload that is no plain object, or carries a prototype key, is denied', () => {
+  const dep = (payload: string): string => `mutation { updateDeploymentServiceAccount(serviceAccountUuid: "s1", deploymentUuid: "d1", payload: ${payload}) }`
+  const sys = (payload: string): string => `mutation { updateServiceAccount(serviceAccountUuid: "s1", payload: ${payload}) }`
+  const DEP_VAR = 'mutation M($p: JSON) { updateDeploymentServiceAccount(serviceAccountUuid: "s1", deploymentUuid: "d1", payload: $p) }'
+  const SYS_VAR = 'mutation M($p: JSON) { updateServiceAccount(serviceAccountUuid: "s1", payload: $p) }'
+
+  it.each([
+    ['a string of the object', '"{\\"role\\":\\"SYSTEM_ADMIN\\"}"'],
+    ['a list of the object', '[{role: SYSTEM_ADMIN}]'],
+    ['an enum', 'SYSTEM_ADMIN'],
+    ['a number', '1'],
+    ['__proto__ carrying the role', '{__proto__: {role: SYSTEM_ADMIN}}'],
+    ['constructor.prototype carrying the role', '{label: "x", constructor: {prototype: {role: SYSTEM_ADMIN}}}'],
+    ['prototype beside a role within the caller\'s', '{role: DEPLOYMENT_VIEWER, prototype: {role: SYSTEM_ADMIN}}'],
+    ['__proto__ beside no role', '{label: "x", __proto__: null}'],
+  ])('literal payload, %s: escalation', (_name, payload) => {
+    expect(outcome(HOUSTON, 'dep-admin', dep(payload))).toBe('escalation')
+    expect(outcome(HOUSTON, 'sys-editor', sys(payload))).toBe('escalation')
+  })
+
+  it.each([
+    ['a JSON string of the object', '"{\\"role\\":\\"SYSTEM_ADMIN\\"}"'],
+    ['a list of the object', '[{"role":"SYSTEM_ADMIN"}]'],
+    ['a number', '7'],
+    ['true', 'true'],
+    ['__proto__ carrying the role', '{"__proto__":{"role":"SYSTEM_ADMIN"}}'],
+    ['constructor.prototype carrying the role', '{"label":"x","constructor":{"prototype":{"role":"SYSTEM_ADMIN"}}}'],
+    ['prototype carrying the role', '{"prototype":{"role":"SYSTEM_ADMIN"}}'],
+    ['__proto__ beside no role', '{"label":"x","__proto__":null}'],
+  ])('payload in a variable (as JSON.parse reads it), %s: escalation', (_name, json) => {
+    const p: unknown = JSON.parse(json)
+    expect(outcome(HOUSTON, 'dep-admin', DEP_VAR, { p })).toBe('escalation')
+    expect(outcome(HOUSTON, 'sys-editor', SYS_VAR, { p })).toBe('escalation')
+  })
+
+  it('a payload in a variable default, or a variable inside a literal payload, is read the same way', () => {
+    expect(outcome(HOUSTON, 'dep-admin', 'mutation M($p: JSON = "{\\"role\\":\\"SYSTEM_ADMIN\\"}") { updateServiceAccount(serviceAccountUuid: "s1", payload: $p) }')).toBe('escalation')
+    expect(outcome(HOUSTON, 'dep-admin', 'mutation M($p: JSON = {__proto__: {role: SYSTEM_ADMIN}}) { updateServiceAccount(serviceAccountUuid: "s1", payload: $p) }')).toBe('escalation')
+    const inner = 'mutation M($c: JSON) { updateServiceAccount(serviceAccountUuid: "s1", payload: {label: "x", extra: $c}) }'
+    // only the objects on the path to the role are read: $c is not on it
+    expect(outcome(HOUSTON, 'dep-admin', inner, { c: JSON.parse('{"__proto__":{"role":"SYSTEM_ADMIN"}}') })).toBe('allowed')
+  })
+
+  it('unchanged: a plain payload, and an absent or null payload of an optional grant, pass', () => {
+    for (const [payload, want] of [['{label: "renamed"}', 'allowed'], ['{}', 'allowed'], ['null', 'allowed'], ['{role: DEPLOYMENT_ADMIN}', 'allowed'], ['{role: null}', 'allowed'], ['{toString: "x", hasOwnProperty: 1}', 'allowed'], ['{role: SYSTEM_ADMIN}', 'escalation']] as const) {
+      expect(outcome(HOUSTON, 'dep-admin', dep(payload)), payload).toBe(want)
+    }
+    expect(outcome(HOUSTON, 'dep-admin', DEP_VAR, {})).toBe('allowed')
+    expect(outcome(HOUSTON, 'dep-admin', DEP_VAR, { p: null })).toBe('allowed')
+    expect(outcome(HOUSTON, 'dep-admin', DEP_VAR, { p: JSON.parse('{"label":"x","__typename":"y"}') })).toBe('allowed')
+    expect(outcome(HOUSTON, 'dep-admin', 'mutation { updateDeploymentServiceAccount(serviceAccountUuid: "s1", deploymentUuid: "d1") }')).toBe('allowed')
+  })
+
+  it('a role argument itself (path of length 1) that is an object or a list was and is denied', () => {
+    const q = 'mutation M($r: Role!) { createDeploymentServiceAccount(label: "x", deploymentUuid: "d1", role: $r) }'
+    expect(outcome(HOUSTON, 'dep-editor', q, { r: JSON.parse('{"__proto__":"DEPLOYMENT_VIEWER"}') })).toBe('escalation')
+    expect(outcome(HOUSTON, 'dep-editor', q, { r: ['DEPLOYMENT_VIEWER'] })).toBe('escalation')
+    expect(outcome(HOUSTON, 'dep-editor', 'mutation { createDeploymentServiceAccount(label: "x", deploymentUuid: "d1", role: {role: DEPLOYMENT_VIEWER}) }')).toBe('escalation')
+    expect(outcome(HOUSTON, 'dep-editor', 'mutation { createDeploymentServiceAccount(label: "x", deploymentUuid: "d1", role: [DEPLOYMENT_VIEWER]) }')).toBe('escalation')
+  })
+
+  it('the entity of createServiceAccount is read the same way', () => {
+    const q = 'mutation M($e: Uuid) { createServiceAccount(label: "x", entityType: DEPLOYMENT, entityUuid: $e, role: DEPLOYMENT_EDITOR) }'
+    expect(outcome(HOUSTON, 'dep-editor', q, { e: 'd1' })).toBe('allowed')
+    expect(outcome(HOUSTON, 'dep-editor', q, { e: JSON.parse('{"__proto__":"d1"}') })).toBe('escalation')
+    expect(outcome(HOUSTON, 'dep-editor', q, { e: ['d1'] })).toBe('escalation')
+  })
+})
+
 describe('publicSignups: false (policies/houston)', () => {
   it('createUser needs a non-empty inviteToken', () => {
     expect(outcome(HOUSTON, null, 'mutation { createUser(email: "a@b.c", password: "p") }')).toBe('invite_required')
