@@ -1,18 +1,23 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
-import type { Readable } from 'node:stream'
+import type { Duplex, Readable } from 'node:stream'
 import proxy from '@fastify/http-proxy'
 import type { FastifyReplyFromHooks } from '@fastify/reply-from'
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { ServeConfig } from './config/schema.js'
-import { forwardHeaders, responseHeaders } from './egress/forward.js'
+import { forwardHeaders, headerHygiene, isLocalForwardingError, responseHeaders } from './egress/forward.js'
 import { rejectError } from './egress/reject.js'
+import { tlsClientOptions, tlsFailure } from './egress/tls.js'
 import { PermgateError } from './errors.js'
 import { compileCidrs } from './policy/ip.js'
 import { readBody } from './ingress/body.js'
 import { createGate, kGate, pathOf, type GatedRequest, type GateDeps } from './ingress/gate.js'
+import { declineUpgrade, isWebSocketUpgrade } from './ingress/upgrade.js'
 import { createWebSocketRelay } from './ingress/ws/relay.js'
 
-export type AppDeps = GateDeps
+export type AppDeps = GateDeps & {
+  /** Where log lines go (stdout when not given): a test reads what was logged. */
+  readonly logStream?: { write(line: string): void }
+}
 
 type ReplyOptions = FastifyReplyFromHooks & Record<string, unknown>
 
@@ -21,6 +26,7 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
   const app = Fastify({
     logger: {
       level: config.logLevel,
+      ...(deps.logStream !== undefined ? { stream: deps.logStream } : {}),
       // Never log credentials, and never the query string (GET variables may hold secrets).
       serializers: { req: (req) => ({ method: req.method, path: pathOf(req.url), remoteAddress: req.ip }) },
       redact: ['req.headers.authorization', 'req.headers.cookie'],
@@ -30,8 +36,7 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
     return503OnClosing: true,
     // a URL fastify cannot route (a malformed percent-encoding): the same coded 400 as any other
     frameworkErrors: (error, request, reply) => {
-      const code = (error as { code?: string }).code
-      const e = code === 'FST_ERR_BAD_URL' ? new PermgateError('PERMGATE_ERR_REQUEST_SHAPE', 'the path has a malformed percent-encoding') : error
+      const e = frameworkError(error)
       deps.metrics?.refusedEarly(e instanceof PermgateError ? e.code : 'PERMGATE_ERR_INTERNAL')
       rejectError(request, reply, e, nextId(), { errorsAs200: config.errorsAs200 })
     },
@@ -59,7 +64,8 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
     )
   })
   app.addContentTypeParser('*', (_request: FastifyRequest, payload: IncomingMessage, done: (err: Error | null, body?: unknown) => void) => done(null, payload))
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler((err, request, reply) => {
+    const error = frameworkError(err)
     deps.metrics?.refusedEarly(error instanceof PermgateError ? error.code : 'PERMGATE_ERR_INTERNAL')
     if (!(error instanceof PermgateError)) request.log.error({ err: error }, 'request failed before a decision: denied')
     return rejectError(request, reply, error, (request as GatedRequest)[kGate]?.decisionId ?? nextId(), rejectOpts)
@@ -86,11 +92,22 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
   // GraphQL over WebSocket (graphql-transport-ws and legacy graphql-ws) on the GraphQL path only:
   // connection_init authenticated before anything opens upstream, every subscribe decided.
   const relay = createWebSocketRelay(config, deps, nextId, app.log)
-  app.server.on('upgrade', relay.handleUpgrade)
+  // Node gives the 'upgrade' listeners every request with `Connection: upgrade`; only WebSocket is the relay's.
+  // A throw in this listener would reach no handler and end the process: the one socket goes instead.
+  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    try {
+      if (isWebSocketUpgrade(req.headers.upgrade)) relay.handleUpgrade(req, socket, head)
+      else declineUpgrade(app.server, req, socket, head)
+    } catch (e) {
+      app.log.error({ err: e }, 'error handling an upgrade request: the connection is closed')
+      socket.destroy()
+    }
+  })
   // before the server stops listening: open sockets would otherwise keep close() waiting
   app.addHook('preClose', async () => relay.close())
 
   const trustedProxies = config.trustedProxies.length === 0 ? undefined : compileCidrs(config.trustedProxies, 'PERMGATE_ERR_CONFIG_INVALID', { path: 'trustedProxies' })
+  const hygiene = headerHygiene(config.stripHeaders, config.cookieName)
   // reply.from hooks, created once: each reads the request's gate state.
   const hooks = {
     queryString: (_search: string, url: string, request: FastifyRequest): string => {
@@ -101,10 +118,19 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
     },
     rewriteRequestHeaders: (request: FastifyRequest, headers: IncomingHttpHeaders) => {
       const g = (request as GatedRequest)[kGate]!
-      return forwardHeaders(headers, config.stripHeaders, g.principal, g.decisionId, g.body !== undefined, request.socket.remoteAddress, trustedProxies)
+      return forwardHeaders(headers, hygiene, g.principal, g.decisionId, g.body !== undefined, request.socket.remoteAddress, trustedProxies)
     },
     onError: (reply: FastifyReply, { error }: { error: Error }) => {
       const g = (reply.request as GatedRequest)[kGate]
+      const tls = tlsFailure(error)
+      if (tls !== undefined) {
+        reply.request.log.warn({ decisionId: g?.decisionId, tlsError: tls, upstreamError: (error.cause as Error | undefined)?.message ?? error.message }, 'upstream TLS failure: certificate refused or handshake failed')
+        return rejectError(reply.request, reply, new PermgateError('PERMGATE_ERR_UPSTREAM_TLS', "the upstream's TLS certificate was refused, or its TLS handshake failed"), g?.decisionId ?? nextId(), rejectOpts)
+      }
+      if (isLocalForwardingError(error)) {
+        reply.request.log.error({ decisionId: g?.decisionId, err: error.cause ?? error }, 'the request could not be forwarded: refused by permgate\'s HTTP client')
+        return rejectError(reply.request, reply, new PermgateError('PERMGATE_ERR_FORWARDING', 'internal error: permgate could not forward the request (the upstream was not contacted)'), g?.decisionId ?? nextId(), rejectOpts)
+      }
       const timeout = (error as { statusCode?: number }).statusCode === 504
       const e = new PermgateError(
         timeout ? 'PERMGATE_ERR_UPSTREAM_TIMEOUT' : 'PERMGATE_ERR_UPSTREAM_UNAVAILABLE',
@@ -119,6 +145,9 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
   let withoutBody: ReplyOptions | undefined
   let rewriteHeaders: FastifyReplyFromHooks['rewriteHeaders']
 
+  if (config.upstreamTls.insecureSkipVerify) {
+    app.log.warn("upstreamInsecureSkipVerify is set: the upstream's TLS certificate is not verified, anyone on the path can pose as the upstream (trust a private CA with upstreamCaFile instead)")
+  }
   void app.register(proxy, {
     upstream: config.upstream.origin,
     prefix: '/',
@@ -131,7 +160,8 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
     retryMethods: [],
     replyOptions: { rewriteHeaders: responseHeaders },
     preHandler: createGate(config, deps, rejectOpts, nextId),
-    undici: { headersTimeout: config.upstreamTimeoutMs, bodyTimeout: config.upstreamTimeoutMs, connections: 128 },
+    // `connect` is spread last into undici's connector: it overrides reply-from's tls.rejectUnauthorized: false
+    undici: { headersTimeout: config.upstreamTimeoutMs, bodyTimeout: config.upstreamTimeoutMs, connections: 128, connect: tlsClientOptions(config.upstreamTls) },
     handler: (request: GatedRequest, reply: FastifyReply, dest: string, options: FastifyReplyFromHooks) => {
       const g = request[kGate]
       // Nothing the gate did not look at is forwarded.
@@ -154,4 +184,19 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
     },
   })
   return app
+}
+
+/**
+ * fastify's own refusals (a Content-Type it cannot parse, a body shorter than its Content-Length,
+ * a malformed percent-encoding) as permgate's coded errors, with the status fastify gave them;
+ * other errors as they are.
+ */
+function frameworkError(error: unknown): unknown {
+  if (error instanceof PermgateError || !(error instanceof Error)) return error
+  const { code, statusCode } = error as { code?: unknown; statusCode?: unknown }
+  if (typeof code !== 'string' || !code.startsWith('FST_') || typeof statusCode !== 'number' || statusCode < 400 || statusCode > 499) return error
+  if (code === 'FST_ERR_BAD_URL') return new PermgateError('PERMGATE_ERR_REQUEST_SHAPE', 'the path has a malformed percent-encoding')
+  if (statusCode === 415) return new PermgateError('PERMGATE_ERR_UNSUPPORTED_MEDIA_TYPE', 'the Content-Type header is not one media type permgate can read; send application/json')
+  if (statusCode === 413) return new PermgateError('PERMGATE_ERR_BODY_TOO_LARGE', 'the request body is too large')
+  return new PermgateError('PERMGATE_ERR_REQUEST_SHAPE', `the request is malformed: ${error.message}`)
 }

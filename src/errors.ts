@@ -29,6 +29,8 @@ export const ERRORS = {
   PERMGATE_ERR_BINDINGS_DATABASE: { code: 'PERMGATE_ERR_BINDINGS_DATABASE', status: undefined },
   // --- GraphQL request and operation extraction ---------------------------------------
   PERMGATE_ERR_REQUEST_SHAPE: { code: 'PERMGATE_ERR_REQUEST_SHAPE', status: 400 },
+  /** A client JSON document nested deeper than maxJsonDepth (refused before it is parsed). */
+  PERMGATE_ERR_JSON_TOO_DEEP: { code: 'PERMGATE_ERR_JSON_TOO_DEEP', status: 400 },
   PERMGATE_ERR_GRAPHQL_SYNTAX: { code: 'PERMGATE_ERR_GRAPHQL_SYNTAX', status: 400 },
   PERMGATE_ERR_GRAPHQL_TOO_MANY_TOKENS: { code: 'PERMGATE_ERR_GRAPHQL_TOO_MANY_TOKENS', status: 400 },
   PERMGATE_ERR_GRAPHQL_TOO_DEEP: { code: 'PERMGATE_ERR_GRAPHQL_TOO_DEEP', status: 400 },
@@ -80,8 +82,19 @@ export const ERRORS = {
   PERMGATE_ERR_WEBSOCKET_DUPLICATE_ID: { code: 'PERMGATE_ERR_WEBSOCKET_DUPLICATE_ID', status: 409 },
   PERMGATE_ERR_WEBSOCKET_DUPLICATE_INIT: { code: 'PERMGATE_ERR_WEBSOCKET_DUPLICATE_INIT', status: 429 },
   PERMGATE_ERR_WEBSOCKET_TOO_MANY_SUBSCRIPTIONS: { code: 'PERMGATE_ERR_WEBSOCKET_TOO_MANY_SUBSCRIPTIONS', status: 429 },
+  /** Operations on one socket would hold more than wsMaxSocketBytes (their ids, documents and variables). */
+  PERMGATE_ERR_WEBSOCKET_TOO_MUCH_HELD: { code: 'PERMGATE_ERR_WEBSOCKET_TOO_MUCH_HELD', status: 429 },
+  /** wsMaxConnections sockets are open: the upgrade is refused. */
+  PERMGATE_ERR_WEBSOCKET_TOO_MANY_CONNECTIONS: { code: 'PERMGATE_ERR_WEBSOCKET_TOO_MANY_CONNECTIONS', status: 503 },
+  /** An open socket's credential no longer resolves (key deleted, subject removed) or its lifetime ended. */
+  PERMGATE_ERR_WEBSOCKET_REVOKED: { code: 'PERMGATE_ERR_WEBSOCKET_REVOKED', status: 403 },
+  PERMGATE_ERR_WEBSOCKET_LIFETIME: { code: 'PERMGATE_ERR_WEBSOCKET_LIFETIME', status: 403 },
   PERMGATE_ERR_UPSTREAM_UNAVAILABLE: { code: 'PERMGATE_ERR_UPSTREAM_UNAVAILABLE', status: 502 },
+  /** The upstream's TLS certificate was refused (untrusted issuer, wrong name, expired), or its TLS handshake failed. */
+  PERMGATE_ERR_UPSTREAM_TLS: { code: 'PERMGATE_ERR_UPSTREAM_TLS', status: 502 },
   PERMGATE_ERR_UPSTREAM_TIMEOUT: { code: 'PERMGATE_ERR_UPSTREAM_TIMEOUT', status: 504 },
+  /** permgate's HTTP client refused to send the request (a header it cannot forward): a local fault, not the upstream's. */
+  PERMGATE_ERR_FORWARDING: { code: 'PERMGATE_ERR_FORWARDING', status: 500 },
   // --- the decision path itself: an error there is a deny ----------------------------
   PERMGATE_ERR_INTERNAL: { code: 'PERMGATE_ERR_INTERNAL', status: 500 },
   // --- CLI -----------------------------------------------------------------------------

@@ -61,6 +61,7 @@ export class Reloader {
   readonly #pollMs: number
   /** The database store, when the bindings come from one (it follows changes itself). */
   readonly #store: BindingsStore | undefined
+  readonly #listeners = new Set<() => void>()
 
   constructor(config: ServeConfig, initial: Active, onResult: (r: ReloadResult) => void, pollMs = DEFAULT_RELOAD_POLL_MS, store?: BindingsStore) {
     this.#config = config
@@ -72,6 +73,12 @@ export class Reloader {
 
   get active(): Active {
     return this.#active
+  }
+
+  /** Calls `listener` after every successful swap (open WebSockets re-check what they hold); returns its removal. */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
   }
 
   /** Reloads now. Synchronous: the swap is one assignment, between two requests. */
@@ -87,6 +94,7 @@ export class Reloader {
       result = { ok: false, code: isPermgateError(e) ? e.code : 'PERMGATE_ERR_INTERNAL', message: (e as Error).message }
     }
     this.#onResult(result)
+    if (result.ok) for (const l of this.#listeners) l()
     return result
   }
 

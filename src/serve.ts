@@ -90,6 +90,7 @@ export function identityOptions(config: ServeConfig): IdentityOptions {
   // A secret file usually ends with a newline that is not part of the secret.
   if (j.secretFile !== undefined) jwt.secret = new Uint8Array(Buffer.from(readKeyFile(j.secretFile, 'jwtSecretFile').toString('utf8').replace(/\r?\n$/, ''), 'utf8'))
   if (j.jwksUrl !== undefined) jwt.jwksUrl = j.jwksUrl
+  if (j.jwksCa !== undefined) jwt.jwksCa = j.jwksCa
   if (j.issuer !== undefined) jwt.issuer = j.issuer
   if (j.audience !== undefined) jwt.audience = j.audience
   if (j.groupsClaim !== undefined) jwt.groupsClaim = j.groupsClaim

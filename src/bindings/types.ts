@@ -33,6 +33,11 @@ export interface BindingsStore {
   prepare?(principal: Principal): Promise<void> | undefined
   /** The same for `subjectByApiKeySha256(hex)`. */
   prepareApiKey?(hex: string): Promise<void> | undefined
+  /**
+   * Stores that change while in use (PostgreSQL, by NOTIFY): calls `listener` after each change
+   * is taken in; returns its removal. A file store never changes (a reload makes a new one).
+   */
+  onChange?(listener: () => void): () => void
   /** Releases connections (PostgreSQL); the file store holds none. */
   close?(): Promise<void>
 }

@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
+import { isIP } from 'node:net'
 import { parseArgs } from 'node:util'
 import { parse as parseYaml } from 'yaml'
 import { PermgateError } from '../errors.js'
+import { pemCertificates } from '../egress/tls.js'
 import { isRecord } from '../policy/yaml.js'
 import { compileCidrs } from '../policy/ip.js'
 import { readRoutes } from './routes.js'
@@ -11,14 +13,14 @@ import { DEFAULT_ALLOWED_SAMPLE_RATE } from '../telemetry/decision-log.js'
 import { DEFAULT_RETENTION_DAYS, DEFAULT_ROTATE_BYTES } from '../telemetry/rotating-file-sink.js'
 import {
   CONFIG_KEYS, DEFAULT_ADMIN_PORT, DEFAULT_SHUTDOWN_GRACE_MS, DEFAULT_API_KEY_LENGTH, DEFAULT_GRAPHQL_PATH, DEFAULT_HOST, DEFAULT_MAX_BATCH_SIZE,
-  DEFAULT_BINDINGS_CACHE_TTL_MS, DEFAULT_BINDINGS_MAX_STALENESS_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS, type ConfigKey, type JwtConfig, type ServeConfig,
+  DEFAULT_BINDINGS_CACHE_TTL_MS, DEFAULT_BINDINGS_MAX_STALENESS_MS, DEFAULT_MAX_JSON_DEPTH, DEFAULT_WS_MAX_CONNECTIONS, DEFAULT_WS_MAX_LIFETIME_MS, DEFAULT_WS_MAX_SOCKET_BYTES, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_UPSTREAM_TIMEOUT_MS, type ConfigKey, type JwtConfig, type ServeConfig,
 } from './schema.js'
 
 type Raw = Partial<Record<ConfigKey, unknown>>
 /** Keys whose values are files: relative to the config file, or to the working directory for flags. */
-const FILE_KEYS: readonly ConfigKey[] = ['policy', 'bindings', 'jwtPublicKey', 'jwtJwk', 'jwtSecretFile', 'shadowPolicy', 'adminTokenFile']
+const FILE_KEYS: readonly ConfigKey[] = ['policy', 'bindings', 'jwtPublicKey', 'jwtJwk', 'jwtSecretFile', 'shadowPolicy', 'adminTokenFile', 'upstreamCaFile', 'jwksCaFile']
 const LIST_KEYS: readonly ConfigKey[] = ['overlays', 'stripHeaders', 'trustedProxies']
-const BOOLEAN_KEYS: readonly ConfigKey[] = ['errorsAs200', 'dryRun', 'explorer']
+const BOOLEAN_KEYS: readonly ConfigKey[] = ['errorsAs200', 'dryRun', 'explorer', 'upstreamInsecureSkipVerify']
 
 /** Reads `permgate serve` flags and the optional `--config` file; flags win. Validated, then frozen. */
 export function loadServeConfig(argv: readonly string[], cwd = process.cwd()): ServeConfig {
@@ -115,6 +117,18 @@ function validate(raw: Raw): ServeConfig {
     if (f !== undefined && !existsSync(f)) throw new PermgateError('PERMGATE_ERR_CONFIG_FILE', `${key}: no such file or directory: ${f}`, { path: key })
     return f
   }
+  // a CA bundle is read now: a file that is not PEM certificates stops the start (and `permgate check`)
+  const certificates = (key: ConfigKey): string | undefined => {
+    const f = file(key)
+    if (f === undefined) return undefined
+    let text: string
+    try {
+      text = readFileSync(f, 'utf8')
+    } catch (e) {
+      throw new PermgateError('PERMGATE_ERR_CONFIG_FILE', `${key}: cannot read ${f}: ${(e as Error).message}`, { path: key })
+    }
+    return pemCertificates(text) ?? bad(key, `${f} must hold PEM certificates (-----BEGIN CERTIFICATE-----) and nothing else`)
+  }
 
   const rate = (key: ConfigKey, dflt: number): number => {
     const v = raw[key]
@@ -167,12 +181,17 @@ function validate(raw: Raw): ServeConfig {
     port: int('port', DEFAULT_PORT, 0, 65535),
     admin: Object.freeze({ host: str('adminHost') ?? str('host') ?? DEFAULT_HOST, port: int('adminPort', DEFAULT_ADMIN_PORT, 0, 65535) }),
     graphqlPath,
-    jwt: readJwt(raw, str, list, file, int, bad),
+    jwt: readJwt(raw, str, list, file, certificates, int, bad),
     cookieName: str('cookieName'),
     apiKeyLength: int('apiKeyLength', DEFAULT_API_KEY_LENGTH, 0, 1024),
     maxBodyBytes: int('maxBodyBytes', DEFAULT_MAX_BODY_BYTES, 1, 64 * 1024 * 1024),
     maxBatchSize: int('maxBatchSize', DEFAULT_MAX_BATCH_SIZE, 1, 1000),
+    maxJsonDepth: int('maxJsonDepth', DEFAULT_MAX_JSON_DEPTH, 2, 1000),
+    wsMaxLifetimeMs: int('wsMaxLifetimeMs', DEFAULT_WS_MAX_LIFETIME_MS, 1000, 7 * 86_400_000),
+    wsMaxConnections: int('wsMaxConnections', DEFAULT_WS_MAX_CONNECTIONS, 1, 1_000_000),
+    wsMaxSocketBytes: int('wsMaxSocketBytes', DEFAULT_WS_MAX_SOCKET_BYTES, 64 * 1024, 1024 * 1024 * 1024),
     upstreamTimeoutMs: int('upstreamTimeoutMs', DEFAULT_UPSTREAM_TIMEOUT_MS, 1, 3_600_000),
+    upstreamTls: readUpstreamTls(raw, str, bool, certificates, bad),
     requestTimeoutMs: int('requestTimeoutMs', DEFAULT_REQUEST_TIMEOUT_MS, 0, 3_600_000),
     bindingsCacheTtlMs: int('bindingsCacheTtlMs', DEFAULT_BINDINGS_CACHE_TTL_MS, 0, 86_400_000),
     bindingsMaxStalenessMs: int('bindingsMaxStalenessMs', DEFAULT_BINDINGS_MAX_STALENESS_MS, 0, 86_400_000),
@@ -209,14 +228,44 @@ function readUpstream(url: string, bad: (key: ConfigKey, msg: string) => never):
   return Object.freeze({ origin: u.origin, graphqlPath: path === '' ? undefined : path })
 }
 
+const DNS_NAME = /^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$/
+
+function readUpstreamTls(
+  raw: Raw,
+  str: (k: ConfigKey) => string | undefined,
+  bool: (k: ConfigKey) => boolean,
+  certificates: (k: ConfigKey) => string | undefined,
+  bad: (key: ConfigKey, msg: string) => never,
+): ServeConfig['upstreamTls'] {
+  const contradiction = (path: ConfigKey, msg: string): never => {
+    throw new PermgateError('PERMGATE_ERR_CONFIG_CONTRADICTION', msg, { path })
+  }
+  const insecureSkipVerify = bool('upstreamInsecureSkipVerify')
+  const given = (['upstreamCaFile', 'upstreamServerName', 'upstreamInsecureSkipVerify'] as const).filter((k) => raw[k] !== undefined && raw[k] !== false)
+  // TLS settings beside a plaintext upstream would read as a protection that is not there
+  if (given[0] !== undefined && new URL(raw.upstream as string).protocol !== 'https:') contradiction(given[0], `${given[0]} is set but upstream is not an https:// URL`)
+  if (insecureSkipVerify && raw.upstreamCaFile !== undefined) {
+    contradiction('upstreamInsecureSkipVerify', 'upstreamInsecureSkipVerify and upstreamCaFile are both set: a CA is only used to verify the certificate; give one')
+  }
+  const serverName = str('upstreamServerName')
+  // RFC 6066 §3: SNI carries a DNS name, never an IP address (an IP upstream is checked against its URL's address)
+  if (serverName !== undefined && (isIP(serverName) !== 0 || !DNS_NAME.test(serverName))) bad('upstreamServerName', 'must be a DNS name such as upstream.internal')
+  return Object.freeze({ ca: certificates('upstreamCaFile'), serverName, insecureSkipVerify })
+}
+
 function readJwt(
   raw: Raw,
   str: (k: ConfigKey) => string | undefined,
   list: (k: ConfigKey) => string[],
   file: (k: ConfigKey) => string | undefined,
+  certificates: (k: ConfigKey) => string | undefined,
   int: (k: ConfigKey, d: number, min: number, max: number) => number,
   bad: (key: ConfigKey, msg: string) => never,
 ): JwtConfig | undefined {
+  // the CA verifies the JWK set endpoint's certificate: with no https:// jwksUrl it would verify nothing
+  if (raw.jwksCaFile !== undefined && !(typeof raw.jwksUrl === 'string' && /^https:\/\//i.test(raw.jwksUrl))) {
+    throw new PermgateError('PERMGATE_ERR_CONFIG_CONTRADICTION', 'jwksCaFile is set but jwksUrl is not an https:// URL (the CA verifies the JWK set endpoint)', { path: 'jwksCaFile' })
+  }
   const sources = (['jwtPublicKey', 'jwtJwk', 'jwtSecretFile', 'jwksUrl'] as const).filter((k) => raw[k] !== undefined)
   if (sources.length > 1) {
     throw new PermgateError('PERMGATE_ERR_CONFIG_CONTRADICTION', `give one JWT key source, not ${sources.join(' and ')}`, { path: sources[1] as string })
@@ -258,6 +307,7 @@ function readJwt(
     jwkFile: file('jwtJwk'),
     secretFile: file('jwtSecretFile'),
     jwksUrl,
+    jwksCa: certificates('jwksCaFile'),
     issuer: str('jwtIssuer'),
     audience: str('jwtAudience'),
     clockToleranceSec: int('jwtClockToleranceSec', 30, 0, 3600),

@@ -1,3 +1,5 @@
+import type { UpstreamTls } from '../egress/tls.js'
+
 /** Defaults of `permgate serve`, with their units. */
 export const DEFAULT_HOST = '127.0.0.1'
 export const DEFAULT_PORT = 8080
@@ -18,6 +20,14 @@ export const DEFAULT_BINDINGS_CACHE_TTL_MS = 60_000
 export const DEFAULT_BINDINGS_MAX_STALENESS_MS = 30_000
 /** Time for a client to send its whole request (headers and body): 30 s; a slow sender is cut off (408). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
+/** Nesting of arrays and objects in a client's JSON (bodies, GET variables, WebSocket messages): 64 levels. */
+export { DEFAULT_MAX_JSON_DEPTH } from '../ingress/json.js'
+/** A WebSocket is closed this long after it was authenticated, whatever its credential (API keys do not expire): 1 h. */
+export const DEFAULT_WS_MAX_LIFETIME_MS = 3_600_000
+/** WebSockets open at once; one more upgrade is refused with 503: 10,000. */
+export const DEFAULT_WS_MAX_CONNECTIONS = 10_000
+/** What one WebSocket may hold for its operations (ids, documents, variables, messages held before the ack): 4 MiB. */
+export const DEFAULT_WS_MAX_SOCKET_BYTES = 4 * 1024 * 1024
 export { DEFAULT_API_KEY_LENGTH } from '../identity/types.js'
 
 export type RouteAccess = 'public' | 'authenticated' | 'permission'
@@ -42,6 +52,8 @@ export interface JwtConfig {
   readonly jwkFile: string | undefined
   readonly secretFile: string | undefined
   readonly jwksUrl: string | undefined
+  /** PEM CA certificates (from jwksCaFile) that replace Node's default roots for the JWK set endpoint. */
+  readonly jwksCa: string | undefined
   readonly issuer: string | undefined
   readonly audience: string | undefined
   readonly clockToleranceSec: number
@@ -74,7 +86,17 @@ export interface ServeConfig {
   readonly apiKeyLength: number
   readonly maxBodyBytes: number
   readonly maxBatchSize: number
+  /** Nesting of arrays and objects in a client's JSON document, levels. */
+  readonly maxJsonDepth: number
+  /** A WebSocket is closed this long after it was authenticated (4403), ms; a token's `exp` may close it sooner. */
+  readonly wsMaxLifetimeMs: number
+  /** WebSockets open at once. */
+  readonly wsMaxConnections: number
+  /** Bytes one WebSocket may hold for its running and waiting operations. */
+  readonly wsMaxSocketBytes: number
   readonly upstreamTimeoutMs: number
+  /** An https:// upstream's certificate: verified against Node's CA store unless upstreamCaFile replaces it. */
+  readonly upstreamTls: UpstreamTls
   /** Time for a client to send its whole request, ms (0: no limit). */
   readonly requestTimeoutMs: number
   readonly routes: readonly RouteRule[]
@@ -129,6 +151,7 @@ export const CONFIG_KEYS = {
   jwtJwk: '--jwt-jwk',
   jwtSecretFile: '--jwt-secret-file',
   jwksUrl: '--jwks-url',
+  jwksCaFile: '--jwks-ca-file',
   jwtAlgorithms: '--jwt-algorithms',
   jwtIssuer: '--jwt-issuer',
   jwtAudience: '--jwt-audience',
@@ -139,7 +162,14 @@ export const CONFIG_KEYS = {
   apiKeyLength: '--api-key-length',
   maxBodyBytes: '--max-body-bytes',
   maxBatchSize: '--max-batch-size',
+  maxJsonDepth: '--max-json-depth',
+  wsMaxLifetimeMs: '--ws-max-lifetime-ms',
+  wsMaxConnections: '--ws-max-connections',
+  wsMaxSocketBytes: '--ws-max-socket-bytes',
   upstreamTimeoutMs: '--upstream-timeout-ms',
+  upstreamCaFile: '--upstream-ca-file',
+  upstreamServerName: '--upstream-server-name',
+  upstreamInsecureSkipVerify: '--upstream-insecure-skip-verify',
   requestTimeoutMs: '--request-timeout-ms',
   routes: undefined,
   stripHeaders: '--strip-header',

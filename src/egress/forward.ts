@@ -9,24 +9,64 @@ export const PERMGATE_HEADER_PREFIX = 'x-permgate-'
 const FORWARDING = ['x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-real-ip', 'forwarded']
 
 /**
- * Header hygiene for the upstream: drop every client-supplied `x-permgate-*` header and the
- * configured identity headers (a client must not pass as someone), drop the encoding of a
- * body that was decoded and re-serialized, then add who permgate decided for.
+ * Request headers about the client's own hop (RFC 9110 §7.6.1), never forwarded: undici refuses
+ * `expect`, `keep-alive` and `upgrade` outright. reply-from removes `connection`, what it names,
+ * and `transfer-encoding`.
+ */
+const HOP_BY_HOP_REQUEST = ['expect', 'keep-alive', 'te', 'trailer', 'proxy-connection', 'upgrade']
+
+/** Method overrides (Rack, Express, ASP.NET): the upstream must run the method that was decided. */
+const METHOD_OVERRIDES = ['x-http-method-override', 'x-http-method', 'x-method-override']
+
+/** What forwardHeaders removes, prepared once from the configuration. */
+export interface HeaderHygiene {
+  /** Names never forwarded, lower case, with `_` and `.` read as `-`. */
+  readonly drop: ReadonlySet<string>
+  /** The credential cookie, removed when the Authorization header decided. */
+  readonly cookieName: string | undefined
+}
+
+export function headerHygiene(stripHeaders: readonly string[], cookieName: string | undefined): HeaderHygiene {
+  return { drop: new Set([...HOP_BY_HOP_REQUEST, ...METHOD_OVERRIDES, ...stripHeaders.map((h) => dashed(h.toLowerCase()))]), cookieName }
+}
+
+const SEPARATORS = /[_.]/g
+
+/** A (lower-case) header name as CGI, WSGI and Rack servers read it: `x_user.id` is X-User-Id (HTTP_X_USER_ID). */
+export function dashed(name: string): string {
+  return name.includes('_') || name.includes('.') ? name.replace(SEPARATORS, '-') : name
+}
+
+/**
+ * Header hygiene for the upstream: drop every client-supplied `x-permgate-*` header, the
+ * configured identity headers (a client must not pass as someone) and their spellings with `_`
+ * or `.`, hop-by-hop headers and method overrides; drop the credential cookie when the
+ * Authorization header decided (src/identity/credential.ts: the cookie may be another
+ * principal's); drop the encoding of a body that was decoded and re-serialized; then add who
+ * permgate decided for.
  * X-Forwarded-For: from a trusted proxy (`trusted`), its chain with the peer appended; from
  * anyone else, just the peer, and the other forwarding headers dropped, so an upstream that
  * reads them is not told what a client made up.
  */
 export function forwardHeaders(
   headers: IncomingHttpHeaders,
-  strip: readonly string[],
+  hygiene: HeaderHygiene,
   principal: Principal,
   decisionId: string,
   bodyRewritten: boolean,
   peer: string | undefined,
   trusted: CidrList | undefined,
 ): IncomingHttpHeaders {
-  for (const name of Object.keys(headers)) {
-    if (name.startsWith(PERMGATE_HEADER_PREFIX) || strip.includes(name)) delete headers[name]
+  const drop = hygiene.drop
+  for (const name in headers) {
+    const n = dashed(name)
+    if (n.startsWith(PERMGATE_HEADER_PREFIX) || drop.has(n)) delete headers[name]
+  }
+  const cookieName = hygiene.cookieName
+  if (cookieName !== undefined && headers.authorization !== undefined && typeof headers.cookie === 'string' && headers.cookie.includes(cookieName)) {
+    const kept = withoutCookie(headers.cookie, cookieName)
+    if (kept === '') delete headers.cookie
+    else headers.cookie = kept
   }
   const from = peer === undefined ? undefined : (normalizeAddress(peer) ?? peer)
   const chain = headers['x-forwarded-for']
@@ -45,6 +85,30 @@ export function forwardHeaders(
   headers['x-permgate-kind'] = principal.kind
   headers['x-permgate-decision-id'] = decisionId
   return headers
+}
+
+/** A Cookie header without the cookies called `name` (names compare exactly, as cookieValues reads them). */
+export function withoutCookie(header: string, name: string): string {
+  return header
+    .split(';')
+    .filter((pair) => {
+      const eq = pair.indexOf('=')
+      return eq < 0 ? pair.trim() !== '' : pair.slice(0, eq).trim() !== name
+    })
+    .map((p) => p.trim())
+    .join('; ')
+}
+
+/** undici's codes for a request it refused to send: a fault of permgate's, not the upstream's. */
+const LOCAL_UNDICI_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_INVALID_RETURN_VALUE', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH'])
+
+/** True when a forwarding error (reply-from wraps undici's as its `cause`) was raised before anything reached the upstream. */
+export function isLocalForwardingError(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && LOCAL_UNDICI_CODES.has(code)) return true
+  }
+  return false
 }
 
 /** Response headers about the upstream connection itself (RFC 9110 §7.6.1), never relayed. */

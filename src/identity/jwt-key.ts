@@ -1,5 +1,6 @@
 import { createSecretKey, KeyObject } from 'node:crypto'
 import { createLocalJWKSet, importJWK, importSPKI, importX509, type FlattenedJWSInput, type JSONWebKeySet, type JWK, type JWTHeaderParameters, type JWTVerifyGetKey, type KeyLike } from 'jose'
+import { Agent, fetch as fetchWith } from 'undici'
 import { PermgateError } from '../errors.js'
 import type { KeySource } from './options.js'
 
@@ -85,11 +86,12 @@ function remoteKey(source: Extract<KeySource, { kind: 'jwks' }>): JWTVerifyGetKe
   let fetchedAt = Number.NEGATIVE_INFINITY
   let triedAt = Number.NEGATIVE_INFINITY
   let pending: Promise<void> | undefined
+  const get = jwksFetch(source.ca)
   const fetchSet = (): Promise<void> =>
     (pending ??= (async () => {
       triedAt = Date.now()
       try {
-        const r = await fetch(source.url, { redirect: 'manual', headers: { accept: 'application/jwk-set+json, application/json' }, signal: AbortSignal.timeout(source.timeoutMs) })
+        const r = await get(source.url, { redirect: 'manual', headers: { accept: 'application/jwk-set+json, application/json' }, signal: AbortSignal.timeout(source.timeoutMs) })
         if (r.status !== 200) throw new Error(`the JWK set endpoint answered ${r.status}`)
         local = createLocalJWKSet((await r.json()) as JSONWebKeySet)
         fetchedAt = Date.now()
@@ -122,6 +124,19 @@ function remoteKey(source: Extract<KeySource, { kind: 'jwks' }>): JWTVerifyGetKe
       throw new PermgateError('PERMGATE_ERR_AUTH_NO_KEY', 'no key in the JWK set verifies this token (unknown kid, or the JWK set could not be fetched)')
     }
   }
+}
+
+type JwksFetch = (url: URL, init: { redirect: 'manual'; headers: Record<string, string>; signal: AbortSignal }) => Promise<{ status: number; json(): Promise<unknown> }>
+
+/**
+ * Node's fetch (which verifies against Node's CA store), or, with a private CA, undici's fetch
+ * through an agent trusting only that CA: Node's own fetch takes no CA option, and a dispatcher
+ * of another undici version is not safe to hand to it. Verification is never turned off.
+ */
+function jwksFetch(ca: string | undefined): JwksFetch {
+  if (ca === undefined) return fetch
+  const dispatcher = new Agent({ connect: { ca, rejectUnauthorized: true } })
+  return (url, init) => fetchWith(url, { ...init, dispatcher })
 }
 
 function sourceName(source: KeySource): string {

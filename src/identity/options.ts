@@ -1,3 +1,4 @@
+import { pemCertificates } from '../egress/tls.js'
 import { PermgateError } from '../errors.js'
 import {
   DEFAULT_API_KEY_LENGTH,
@@ -16,7 +17,7 @@ export type KeySource =
   | { readonly kind: 'pem'; readonly pem: string }
   | { readonly kind: 'jwk'; readonly jwk: Readonly<Record<string, unknown>> }
   | { readonly kind: 'secret'; readonly secret: Uint8Array }
-  | { readonly kind: 'jwks'; readonly url: URL; readonly cooldownMs: number; readonly cacheMaxAgeMs: number; readonly timeoutMs: number }
+  | { readonly kind: 'jwks'; readonly url: URL; readonly cooldownMs: number; readonly cacheMaxAgeMs: number; readonly timeoutMs: number; readonly ca: string | undefined }
 
 /** JwtOptions checked, with every default filled in. */
 export interface ResolvedJwtOptions {
@@ -40,7 +41,7 @@ export interface ResolvedIdentityOptions {
 
 const IDENTITY_KEYS = new Set(['jwt', 'cookieName', 'apiKeyLength', 'tokenCacheSize'])
 const JWT_KEYS = new Set([
-  'algorithms', 'publicKeyPem', 'jwk', 'secret', 'jwksUrl', 'jwksCooldownMs', 'jwksCacheMaxAgeMs', 'jwksTimeoutMs',
+  'algorithms', 'publicKeyPem', 'jwk', 'secret', 'jwksUrl', 'jwksCooldownMs', 'jwksCacheMaxAgeMs', 'jwksTimeoutMs', 'jwksCa',
   'issuer', 'audience', 'clockToleranceSec', 'subjectClaim', 'groupsClaim', 'requireExp', 'maxTokenBytes',
 ])
 /** RFC 6265 §4.1.1: a cookie name is an RFC 7230 token. */
@@ -97,6 +98,7 @@ function keySource(opts: JwtOptions): KeySource {
   if (given.length > 1) {
     throw new PermgateError('PERMGATE_ERR_CONFIG_CONTRADICTION', `identity.jwt takes one key source, not ${given.join(' and ')}`)
   }
+  if (opts.jwksCa !== undefined && opts.jwksUrl === undefined) throw contradiction('identity.jwt.jwksCa verifies the JWK set endpoint; jwksUrl is not set')
   const hmac = opts.algorithms.filter((a) => a.startsWith('HS'))
   if (opts.secret !== undefined) {
     if (!(opts.secret instanceof Uint8Array) || opts.secret.length === 0) throw invalid('identity.jwt.secret must be non-empty bytes')
@@ -115,12 +117,19 @@ function keySource(opts: JwtOptions): KeySource {
       throw invalid('identity.jwt.jwksUrl must be an absolute http(s) URL')
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid('identity.jwt.jwksUrl must be an http(s) URL')
+    let ca: string | undefined
+    if (opts.jwksCa !== undefined) {
+      ca = typeof opts.jwksCa === 'string' ? pemCertificates(opts.jwksCa) : undefined
+      if (ca === undefined) throw invalid('identity.jwt.jwksCa must be PEM certificates (-----BEGIN CERTIFICATE-----) and nothing else')
+      if (url.protocol !== 'https:') throw contradiction('identity.jwt.jwksCa is set but jwksUrl is not an https:// URL')
+    }
     return {
       kind: 'jwks',
       url,
       cooldownMs: integer('identity.jwt.jwksCooldownMs', opts.jwksCooldownMs, DEFAULT_JWKS_COOLDOWN_MS),
       cacheMaxAgeMs: integer('identity.jwt.jwksCacheMaxAgeMs', opts.jwksCacheMaxAgeMs, DEFAULT_JWKS_CACHE_MAX_AGE_MS),
       timeoutMs: integer('identity.jwt.jwksTimeoutMs', opts.jwksTimeoutMs, DEFAULT_JWKS_TIMEOUT_MS),
+      ca,
     }
   }
   if (opts.jwk !== undefined) {

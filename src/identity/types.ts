@@ -39,6 +39,12 @@ export interface JwtOptions {
   jwksCacheMaxAgeMs?: number
   /** Time allowed for one JWK set fetch. @default DEFAULT_JWKS_TIMEOUT_MS (5 s) */
   jwksTimeoutMs?: number
+  /**
+   * PEM CA certificates the JWK set endpoint's certificate must chain to; they replace Node's
+   * default roots for that endpoint (https:// only). Verification is never turned off.
+   * @default undefined (Node's CA store)
+   */
+  jwksCa?: string
   /** Expected `iss`; any one of a list. @default undefined (not checked) */
   issuer?: string | string[]
   /** Expected `aud`; any one of a list. @default undefined (not checked) */

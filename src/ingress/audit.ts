@@ -4,6 +4,15 @@ import type { Decision } from '../policy/decide.js'
 import type { CompiledPolicy } from '../policy/types.js'
 import type { DecisionLog } from '../telemetry/decision-log.js'
 
+/** A scope id the client wrote is logged up to this many characters (the rest is counted, not kept). */
+export const MAX_LOGGED_SCOPE_ID = 256
+
+function loggedScope(scope: { readonly kind: string; readonly id: string } | null | undefined): { readonly kind: string; readonly id: string } | null {
+  if (scope === undefined || scope === null) return null
+  if (scope.id.length <= MAX_LOGGED_SCOPE_ID) return scope
+  return { kind: scope.kind, id: `${scope.id.slice(0, MAX_LOGGED_SCOPE_ID)}...(${scope.id.length} characters)` }
+}
+
 /**
  * Records the audit event of one decision (over HTTP or a WebSocket): who, what, what it needed,
  * the outcome. Never a credential, nor a variable value but the scope id of a denial (see
@@ -34,7 +43,7 @@ export function auditDecision(
     operationName: op?.name ?? null,
     rootFields: op === undefined ? [] : op.fields.map((f) => `${op.type}.${f.name}`),
     required: [...required],
-    scope: d?.denied[0]?.scope ?? null,
+    scope: loggedScope(d?.denied[0]?.scope),
     allowed,
     reason,
     policyRevision: policy.revision,

@@ -188,9 +188,9 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
       if (hasGraphQLParams(params)) throw new PermgateError('PERMGATE_ERR_REQUEST_SHAPE', 'a POST must not carry query, variables or operationName in the URL')
       checkJsonContentType(request.headers['content-type'])
       const body = request.body
-      read = readPostBody(Buffer.isBuffer(body) ? body : Buffer.alloc(0), config.maxBatchSize)
+      read = readPostBody(Buffer.isBuffer(body) ? body : Buffer.alloc(0), config.maxBatchSize, config.maxJsonDepth)
     } else if (request.method === 'GET') {
-      read = readGetParams(params)
+      read = readGetParams(params, config.maxJsonDepth)
     } else {
       count(g, false, 'PERMGATE_ERR_METHOD_NOT_ALLOWED', 'none')
       sendErrors(request, reply, 405, [{ message: `${request.method} is not allowed on the GraphQL endpoint`, extensions: { code: 'METHOD_NOT_ALLOWED', reason: 'PERMGATE_ERR_METHOD_NOT_ALLOWED', decisionId: g.decisionId } }], rejectOpts, { allow: 'GET, POST' })

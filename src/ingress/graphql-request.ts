@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer'
 import { PermgateError } from '../errors.js'
 import { isRecord } from '../policy/yaml.js'
+import { checkJsonDepth, parseClientJson } from './json.js'
 
 /** One GraphQL request as read, and what will be forwarded. */
 export interface GraphQLRequest {
@@ -18,10 +19,11 @@ export interface ReadRequests {
 const KEYS = new Set(['query', 'variables', 'operationName', 'extensions'])
 
 /** GraphQL over HTTP, POST: `application/json` in UTF-8, one request or a batch (JSON array). */
-export function readPostBody(body: Buffer, maxBatchSize: number): ReadRequests {
+export function readPostBody(body: Buffer, maxBatchSize: number, maxJsonDepth: number): ReadRequests {
   // Decoding would turn invalid bytes into U+FFFD silently (RFC 8259 §8.1: JSON is UTF-8):
   // refused, so that what is decided is the text the client meant, not a repair of it.
   if (!isUtf8(body)) throw new PermgateError('PERMGATE_ERR_REQUEST_SHAPE', 'the body is not valid UTF-8')
+  checkJsonDepth(body, maxJsonDepth)
   let parsed: unknown
   try {
     // JSON.parse keeps the last of duplicate keys; the forwarded body is re-serialized from
@@ -41,7 +43,7 @@ export function readPostBody(body: Buffer, maxBatchSize: number): ReadRequests {
 }
 
 /** GraphQL over HTTP, GET: `query`, `variables` (JSON), `operationName` in the query string. */
-export function readGetParams(params: Record<string, unknown>): ReadRequests {
+export function readGetParams(params: Record<string, unknown>, maxJsonDepth: number): ReadRequests {
   const one = (name: string): string | undefined => {
     const v = params[name]
     if (v === undefined) return undefined
@@ -55,8 +57,9 @@ export function readGetParams(params: Record<string, unknown>): ReadRequests {
     const v = one(name)
     if (v === undefined || v === '') return undefined
     try {
-      return JSON.parse(v)
-    } catch {
+      return parseClientJson(v, maxJsonDepth)
+    } catch (e) {
+      if (e instanceof PermgateError) throw e
       throw new PermgateError('PERMGATE_ERR_GRAPHQL_VARIABLES', `${name} must be JSON`)
     }
   }

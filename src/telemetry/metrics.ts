@@ -32,6 +32,7 @@ export class Metrics {
   readonly #wouldDeny: Counter<'reason'>
   readonly #shadow: Counter<'active' | 'shadow'>
   readonly #children = new Map<string, Counter.Internal>()
+  #websockets = false
   #database: (() => { readonly connected: boolean; readonly staleSinceMs: number | undefined }) | undefined
 
   constructor(
@@ -137,6 +138,20 @@ export class Metrics {
 
   shadowDisagreement(active: boolean, shadow: boolean): void {
     this.#shadow.inc({ active: active ? 'allow' : 'deny', shadow: shadow ? 'allow' : 'deny' })
+  }
+
+  /** Open GraphQL WebSockets (refusals over wsMaxConnections are counted in permgate_decisions_total). */
+  websockets(open: () => number): void {
+    if (this.#websockets) return
+    this.#websockets = true
+    new Gauge({
+      name: 'permgate_websocket_connections',
+      help: 'GraphQL WebSockets open (at most wsMaxConnections; one more upgrade is refused 503, reason PERMGATE_ERR_WEBSOCKET_TOO_MANY_CONNECTIONS)',
+      registers: [this.registry],
+      collect() {
+        this.set(open())
+      },
+    })
   }
 
   /** A request refused before the gate could decide (e.g. its body was over the limit). */

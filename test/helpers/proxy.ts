@@ -4,6 +4,7 @@ import { exportSPKI, generateKeyPair, SignJWT, type KeyLike, type JWTHeaderParam
 import { buildApp } from '../../src/app.js'
 import { loadServeConfig } from '../../src/config/load.js'
 import { startUpstream, type DemoUpstream } from '../../src/demo/upstream.js'
+import type { ReloadResult } from '../../src/reload.js'
 import { prepare } from '../../src/serve.js'
 import { POLICY_HOUSTON } from './shared.js'
 import { tempFiles } from './tmp.js'
@@ -27,6 +28,12 @@ export interface Harness {
   readonly url: string
   readonly graphql: string
   readonly upstream: DemoUpstream
+  /** The bindings file permgate serves (rewrite it, then `reload`). */
+  readonly bindingsFile: string
+  /** Reloads the policy and bindings now, as a file change or SIGHUP would. */
+  reload(): ReloadResult
+  /** The metrics exposition, as the admin port's /metrics serves it. */
+  metrics(): Promise<string>
   /** A token for `subject` (claim `uuid`), valid for an hour, signed with the harness key. */
   token(subject: string, claims?: Record<string, unknown>): Promise<string>
   /** Exactly `payload` (no claim added) signed with the harness key; the header gets `alg` unless it names one. */
@@ -46,6 +53,8 @@ export type HarnessJwt = 'RS256' | 'ES256' | 'HS256' | 'none'
 export interface HarnessOptions {
   /** @default 'RS256' */
   readonly jwt?: HarnessJwt
+  /** Collects every log line (give a --log-level too: the harness is silent by default). */
+  readonly logLines?: string[]
 }
 
 /** permgate (policies/houston, RS256 PEM key unless `opts.jwt` says otherwise, cookie) in front of the demo upstream, both on loopback port 0. */
@@ -53,7 +62,7 @@ export async function startHarness(extraArgs: string[] = [], configYaml?: string
   const jwt = opts.jwt ?? 'RS256'
   const upstream = await startUpstream({ host: '127.0.0.1', port: 0 })
   try {
-    return await listen(upstream, jwt, extraArgs, configYaml)
+    return await listen(upstream, jwt, extraArgs, configYaml, opts)
   } catch (e) {
     // A start that fails (a bad config under test) must not leave the upstream listening.
     await upstream.close()
@@ -61,7 +70,7 @@ export async function startHarness(extraArgs: string[] = [], configYaml?: string
   }
 }
 
-async function listen(upstream: DemoUpstream, jwt: HarnessJwt, extraArgs: string[], configYaml: string | undefined): Promise<Harness> {
+async function listen(upstream: DemoUpstream, jwt: HarnessJwt, extraArgs: string[], configYaml: string | undefined, opts: HarnessOptions): Promise<Harness> {
   const key = await harnessKey(jwt)
   const dir = tempFiles({ 'bindings.yaml': BINDINGS, ...(key.file ? { [key.file]: key.text } : {}), ...(configYaml ? { 'permgate.yaml': configYaml } : {}) })
   const config = loadServeConfig([
@@ -79,12 +88,16 @@ async function listen(upstream: DemoUpstream, jwt: HarnessJwt, extraArgs: string
     ...(configYaml ? ['--config', join(dir, 'permgate.yaml')] : []),
     ...extraArgs,
   ])
-  const app = buildApp(config, await prepare(config))
+  const deps = await prepare(config)
+  const app = buildApp(config, opts.logLines === undefined ? deps : { ...deps, logStream: { write: (line: string) => void opts.logLines!.push(line) } })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   return {
     url,
     graphql: `${url}/graphql`,
     upstream,
+    bindingsFile: join(dir, 'bindings.yaml'),
+    reload: () => deps.reloader!.reload(),
+    metrics: () => deps.metrics!.registry.metrics(),
     token: (subject, claims = {}) => sign(key, subject, claims),
     signRaw: (payload, header = {}) => signRaw(key, payload, header),
     keyText: key.text,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MAX_LOGGED_SCOPE_ID } from '../../src/ingress/audit.js'
 import { API_KEY, post, startHarness, type Harness } from '../helpers/proxy.js'
 import { tempFiles } from '../helpers/tmp.js'
 
@@ -67,6 +68,8 @@ describe('the decision log and variables', () => {
       query: 'mutation C($d: Uuid!, $r: Role!, $l: String!) { createDeploymentServiceAccount(label: $l, deploymentUuid: $d, role: $r) }',
       variables: { d: 'd1', r: 'DEPLOYMENT_ADMIN', l: SECRET_LABEL },
     }, { authorization: API_KEY })
+    // a client-written scope id is logged up to MAX_LOGGED_SCOPE_ID characters
+    await post(s.graphql, { query: 'mutation U($d: Uuid!) { deleteDeployment(deploymentUuid: $d) { id } }', variables: { d: `x${'y'.repeat(100_000)}` } }, viewer)
     await s.close()
     text = readFileSync(scopedFile, 'utf8')
     lines = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
@@ -76,6 +79,7 @@ describe('the decision log and variables', () => {
     expect(lines).toMatchObject([
       { subject: 'u-viewer', reason: 'missing_permission', scope: { kind: 'deployment', id: 'd-from-a-variable' } },
       { subject: 'sa-ci', reason: 'escalation', scope: { kind: 'deployment', id: 'd1' } },
+      { subject: 'u-viewer', reason: 'missing_permission', scope: { kind: 'deployment', id: `x${'y'.repeat(MAX_LOGGED_SCOPE_ID - 1)}...(100001 characters)` } },
     ])
   })
 

@@ -8,6 +8,7 @@ import { prepare } from '../../src/serve.js'
 import { post, startHarness, type Harness } from '../helpers/proxy.js'
 import { POLICY_HOUSTON } from '../helpers/shared.js'
 import { startPostgres, type TestPostgres } from '../helpers/pg.js'
+import { openWs } from '../helpers/ws.js'
 
 /**
  * Two permgate instances on one PostgreSQL bindings store, end to end: what the control plane
@@ -112,6 +113,36 @@ describe('PostgreSQL bindings: grant and revoke reach every instance', () => {
     await until(logs, 200, 1000)
     expect((await post(a.graphql, { query: '{ deployments }' }, admin)).status).toBe(200)
     await sql.query(`DELETE FROM permgate_role_bindings WHERE subject_id = 'u-viewer'`)
+  })
+})
+
+// Issue 12, item 3: a change in the database reaches open WebSockets on every instance (NOTIFY).
+describe('PostgreSQL bindings: revocation reaches open WebSockets', () => {
+  it('a deleted API key closes its socket (4403); a deleted binding stops a running subscription', async () => {
+    const keyed = await openWs(a.graphql, 'graphql-transport-ws')
+    keyed.send({ type: 'connection_init', payload: { authorization: API_KEY } })
+    await keyed.next((m) => m.type === 'connection_ack')
+    await sql.query(`INSERT INTO permgate_role_bindings (subject_id, role, workspace_id) VALUES ('u-viewer', 'WORKSPACE_VIEWER', 'w1')`)
+    const viewer = await openWs(b.graphql, 'graphql-ws')
+    viewer.send({ type: 'connection_init', payload: { authorization: await b.token('u-viewer') } })
+    await viewer.next((m) => m.type === 'connection_ack')
+    // the grant may reach b's cache a moment after the insert: start once it decides it
+    for (let i = 0; ; i++) {
+      viewer.send({ id: `m${i}`, type: 'start', payload: { query: 'subscription { metrics(deploymentUuid: "d1", step: 10000) }' } })
+      const first = await viewer.next((m) => m.id === `m${i}`, 5_000)
+      if (first.type !== 'error') break
+      expect(i).toBeLessThan(40)
+      await new Promise((r) => setTimeout(r, 25))
+    }
+    const running = viewer.messages.filter((m) => m.type !== 'error' && typeof m.id === 'string').at(-1)!.id!
+
+    await sql.query(`DELETE FROM permgate_service_account_keys WHERE subject_id = 'sa-db'`)
+    expect((await keyed.closed).code).toBe(4403)
+    await sql.query(`DELETE FROM permgate_role_bindings WHERE subject_id = 'u-viewer'`)
+    const stopped = await viewer.next((m) => m.id === running && m.type === 'error', 5_000)
+    expect((stopped.payload as { extensions: Record<string, unknown> }).extensions.field).toBe('Subscription.metrics')
+    viewer.close()
+    await sql.query(`INSERT INTO permgate_service_account_keys (key_sha256, subject_id) VALUES ($1, 'sa-db')`, [createHash('sha256').update(API_KEY).digest('hex')])
   })
 })
 

@@ -3,6 +3,7 @@
 // sees permgate's own values.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startHarness, type Harness } from '../helpers/proxy.js'
+import { openWs } from '../helpers/ws.js'
 import { expectForwarded, expectRefused, gql, raw, responsesIn, socket } from './helpers.js'
 
 let h: Harness
@@ -110,5 +111,94 @@ describe('proxy headers do not change the decision or the destination', () => {
     const seen = expectForwarded(h, await gql(h, { query: '{ authConfig }' }, { ...PROXY, 'x-forwarded-for': '203.0.113.9, 10.0.0.1' }))
     expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1')
     for (const name of ['x-real-ip', 'forwarded', 'x-forwarded-host', 'x-forwarded-proto']) expect(seen.headers[name], name).toBeUndefined()
+  })
+})
+
+// CGI, WSGI and Rack servers read `x_user_id` and `x.user.id` as X-User-Id (HTTP_X_USER_ID).
+describe('identity-header look-alikes with `_` or `.` (issue 12)', () => {
+  const LOOKALIKES: Record<string, string> = {
+    'x-permgate_subject': 'u-admin',
+    'x-permgate.subject': 'u-admin',
+    X_Permgate_Kind: 'serviceAccount',
+    'x.permgate.decision_id': 'forged-1',
+    x_user_id: 'u-admin',
+    'x-user.id': 'u-admin',
+  }
+  const expectNone = (headers: Record<string, unknown>): void => {
+    for (const name of Object.keys(LOOKALIKES)) expect(headers[name.toLowerCase()], name).toBeUndefined()
+  }
+
+  it('HTTP: none reaches the upstream; it sees permgate\'s values only', async () => {
+    const seen = expectForwarded(h, await gql(h, { query: '{ self }' }, { authorization: `Bearer ${viewerToken}`, ...LOOKALIKES }))
+    expectNone(seen.headers)
+    expect(seen.headers['x-permgate-subject']).toBe('u-viewer')
+    expect(seen.headers['x-permgate-kind']).toBe('user')
+  })
+
+  it('WebSocket: none reaches the upstream in the handshake', async () => {
+    const c = await openWs(h.graphql, 'graphql-transport-ws', LOOKALIKES)
+    c.send({ type: 'connection_init', payload: { authorization: viewerToken } })
+    await c.next((m) => m.type === 'connection_ack')
+    c.close()
+    const up = h.upstream.requests.find((r) => r.headers.upgrade === 'websocket')!
+    expectNone(up.headers)
+    expect(up.headers['x-permgate-subject']).toBe('u-viewer')
+  })
+})
+
+describe('method overrides are not forwarded (issue 12)', () => {
+  const OVERRIDES = { 'x-http-method-override': 'DELETE', 'x-http-method': 'DELETE', 'x-method-override': 'DELETE', x_http_method_override: 'DELETE' }
+  let r: Harness
+  beforeAll(async () => {
+    r = await startHarness([], 'routes:\n  - { method: GET, prefix: /v1/status, access: public }\n')
+  })
+  afterAll(() => r.close())
+  beforeEach(() => r.upstream.reset())
+
+  it('a GET route request with X-HTTP-Method-Override: DELETE and friends reaches the upstream as a GET without them', async () => {
+    const seen = expectForwarded(r, await raw(r.url, 'GET', '/v1/status', OVERRIDES), 404)
+    expect(seen.method).toBe('GET')
+    for (const name of Object.keys(OVERRIDES)) expect(seen.headers[name], name).toBeUndefined()
+  })
+
+  it('nor on a GraphQL request', async () => {
+    const seen = expectForwarded(r, await gql(r, { query: '{ authConfig }' }, OVERRIDES))
+    for (const name of Object.keys(OVERRIDES)) expect(seen.headers[name], name).toBeUndefined()
+  })
+})
+
+describe('the credential cookie when the Authorization header decided (issue 12)', () => {
+  const COOKIE = 'astronomer_example_com_auth'
+  let adminToken: string
+  beforeAll(async () => {
+    adminToken = await h.token('u-admin')
+  })
+
+  it('HTTP: another principal\'s token in the cookie does not reach the upstream; other cookies do', async () => {
+    const seen = expectForwarded(h, await gql(h, { query: '{ self }' }, { authorization: `Bearer ${viewerToken}`, cookie: `theme=dark; ${COOKIE}=${adminToken}; lang=en` }))
+    expect(seen.headers.cookie).toBe('theme=dark; lang=en')
+    expect(seen.headers['x-permgate-subject']).toBe('u-viewer')
+  })
+
+  it('HTTP: a Cookie header holding only the credential cookie is dropped', async () => {
+    const seen = expectForwarded(h, await gql(h, { query: '{ self }' }, { authorization: `Bearer ${viewerToken}`, cookie: `${COOKIE}=${adminToken}` }))
+    expect(seen.headers.cookie).toBeUndefined()
+  })
+
+  it('HTTP: without an Authorization header the cookie decided and is forwarded (Houston\'s UI relies on it)', async () => {
+    const cookie = `theme=dark; ${COOKIE}=${viewerToken}`
+    const seen = expectForwarded(h, await gql(h, { query: '{ self }' }, { cookie }))
+    expect(seen.headers.cookie).toBe(cookie)
+    expect(seen.headers['x-permgate-subject']).toBe('u-viewer')
+  })
+
+  it('WebSocket: the upgrade\'s Authorization header decided: its credential cookie is not in the upstream handshake', async () => {
+    const c = await openWs(h.graphql, 'graphql-transport-ws', { authorization: `Bearer ${viewerToken}`, cookie: `theme=dark; ${COOKIE}=${adminToken}` })
+    c.send({ type: 'connection_init' })
+    await c.next((m) => m.type === 'connection_ack')
+    c.close()
+    const up = h.upstream.requests.find((x) => x.headers.upgrade === 'websocket')!
+    expect(up.headers.cookie).toBe('theme=dark')
+    expect(up.headers['x-permgate-subject']).toBe('u-viewer')
   })
 })

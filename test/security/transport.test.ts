@@ -78,9 +78,16 @@ describe('bodies that are not application/json in UTF-8: 415 before they are rea
     ['application/graphql-response+json', 'application/graphql-response+json', JSON.stringify({ query: '{ deployments }' })],
     ['application/jsonx', 'application/jsonx', JSON.stringify({ query: '{ deployments }' })],
     ['no Content-Type', '', JSON.stringify({ query: '{ deployments }' })],
+    // fastify cannot parse these (FST_ERR_CTP_INVALID_MEDIA_TYPE): they were a 500 with an error-level stack
+    ['two media types in one field (application/json, text/plain)', 'application/json, text/plain', JSON.stringify({ query: '{ deployments }' })],
+    ['two media types in one field (text/plain, application/json)', 'text/plain, application/json', JSON.stringify({ query: '{ deployments }' })],
   ])('%s', async (_name, type, body) => {
     const headers: Record<string, string> = { ...viewer, ...(type ? { 'content-type': type } : {}) }
     expectRefused(h, await raw(h.url, 'POST', '/graphql', headers, body), 415, 'PERMGATE_ERR_UNSUPPORTED_MEDIA_TYPE')
+  })
+
+  it('a Content-Type fastify cannot parse on a route request: the same coded 415', async () => {
+    expectRefused(h, await raw(h.url, 'POST', '/v1/anything', { ...viewer, 'content-type': 'application/json, text/plain' }, '{}'), 415, 'PERMGATE_ERR_UNSUPPORTED_MEDIA_TYPE')
   })
 
   it.each([

@@ -158,6 +158,7 @@ const noop = (): void => {}
  */
 export class PgBindingsStore implements BindingsStore {
   version = 1
+  readonly #listeners = new Set<() => void>()
   readonly deployments = new Map<string, string>()
   /** The last database error, password redacted (for logs and health endpoints). */
   lastError: string | undefined
@@ -522,6 +523,17 @@ export class PgBindingsStore implements BindingsStore {
     }
     if (!this.invalidateFor(p)) this.invalidateEverything()
     this.version++
+    this.changed()
+  }
+
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /** Something cached may have changed: listeners (open WebSockets) re-check what they hold. */
+  private changed(): void {
+    for (const l of this.#listeners) l()
   }
 
   /** Marks what the payload names as stale; false when it cannot tell (then everything is). */
@@ -591,6 +603,7 @@ export class PgBindingsStore implements BindingsStore {
       this.deployments.clear()
       for (const r of res.rows) this.deployments.set(r.id, r.workspace_id)
       this.version++
+      this.changed()
     })
   }
 
@@ -612,7 +625,9 @@ export class PgBindingsStore implements BindingsStore {
         if (w === undefined) this.deployments.delete(d)
         else this.deployments.set(d, w)
       }
-      if (changed) this.version++
+      if (!changed) return
+      this.version++
+      this.changed()
     }).catch((e: unknown) => this.deploymentsFailed(e))
   }
 
@@ -716,6 +731,7 @@ export class PgBindingsStore implements BindingsStore {
       this.lastContact = this.now()
       this.invalidations++
       this.version++
+      this.changed()
     } catch (e) {
       this.lastError = this.describe(e)
       if (isConnectionError(e)) this.databaseDown = true

@@ -109,7 +109,8 @@ const isSubscription = (args: ExecutionArgs): boolean => getOperationAST(args.do
  * GraphQL over WebSocket for the demo upstream, on `path`, for both subprotocols
  * (`graphql-transport-ws` preferred, legacy `graphql-ws`). Every upgrade and every
  * subscribe/start message is recorded: the upgrade as its GET with its headers, a message as
- * method `WS` with the upgrade's headers and the raw message as the body.
+ * method `WS` with the upgrade's headers and the raw message as the body (connection_init as
+ * `WS_INIT`, complete/stop as `WS_STOP`).
  */
 export function attachSubscriptions(opts: SubscriptionServerOptions): SubscriptionServer {
   const { store, recorder, subjectHeader } = opts
@@ -198,6 +199,7 @@ function serve(socket: WebSocket, req: IncomingMessage, recorder: RequestRecorde
     const id = typeof m.id === 'string' && m.id !== '' ? m.id : undefined
     switch (m.type) {
       case 'connection_init':
+        recorder.record({ method: 'WS_INIT', url: req.url ?? '', headers: { ...req.headers }, body: text })
         if (initialised) return legacy ? undefined : socket.close(4429, 'Too many initialisation requests')
         initialised = true
         send({ type: 'connection_ack' })
@@ -218,6 +220,7 @@ function serve(socket: WebSocket, req: IncomingMessage, recorder: RequestRecorde
         })
         return
       case legacy ? 'stop' : 'complete': {
+        recorder.record({ method: 'WS_STOP', url: req.url ?? '', headers: { ...req.headers }, body: text })
         if (id === undefined) return
         const it = running.get(id)
         running.delete(id)

@@ -2,12 +2,13 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Principal } from '../../bindings/types.js'
 import type { ServeConfig } from '../../config/schema.js'
-import { forwardHeaders } from '../../egress/forward.js'
+import { forwardHeaders, headerHygiene, withoutCookie, type HeaderHygiene } from '../../egress/forward.js'
 import { ERRORS, PermgateError } from '../../errors.js'
 import type { CidrList } from '../../policy/ip.js'
+import type { CredentialSource } from './init-payload.js'
 import { graphqlCode } from './protocols.js'
 
-const REASONS: Readonly<Record<number, string>> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error' }
+const REASONS: Readonly<Record<number, string>> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 503: 'Service Unavailable' }
 
 /** Refuses an upgrade with a plain HTTP response carrying a coded GraphQL error; the socket is closed. */
 export function refuseUpgrade(socket: Duplex, e: PermgateError): void {
@@ -20,34 +21,6 @@ export function refuseUpgrade(socket: Duplex, e: PermgateError): void {
   )
 }
 
-/** Keys of connection_init's payload that carry a credential, as Houston's clients send it. */
-export const PAYLOAD_CREDENTIAL_KEYS = ['authorization', 'Authorization', 'token', 'authToken'] as const
-
-/** The credential the headers are built from: connection_init's payload, else the upgrade request. */
-export type CredentialSource = 'payload' | 'upgrade'
-
-/**
- * The headers the identity stage reads for a connection: the credential in connection_init's
- * payload as an Authorization header when there is one (null counts as none), else the upgrade
- * request's Authorization header and cookie. Two different credentials in the payload, or one
- * that is not a string, are refused as a credential that is not valid.
- */
-export function credentialHeaders(payload: Record<string, unknown> | undefined, upgrade: IncomingHttpHeaders): { headers: IncomingHttpHeaders; source: CredentialSource } {
-  let found: string | undefined
-  for (const key of PAYLOAD_CREDENTIAL_KEYS) {
-    const v = payload === undefined || !Object.hasOwn(payload, key) ? undefined : payload[key]
-    if (v === undefined || v === null) continue
-    if (typeof v !== 'string') throw new PermgateError('PERMGATE_ERR_AUTH_TOKEN_INVALID', `connection_init's ${key} must be a string`)
-    if (found !== undefined && found !== v) throw new PermgateError('PERMGATE_ERR_AUTH_TOKEN_INVALID', 'connection_init carries two different credentials')
-    found = v
-  }
-  if (found !== undefined) return { headers: { authorization: found }, source: 'payload' }
-  const headers: IncomingHttpHeaders = {}
-  if (upgrade.authorization !== undefined) headers.authorization = upgrade.authorization
-  if (upgrade.cookie !== undefined) headers.cookie = upgrade.cookie
-  return { headers, source: 'upgrade' }
-}
-
 /** Headers of the client's handshake that belong to that one connection, never copied upstream. */
 const HANDSHAKE = new Set([
   'host', 'connection', 'upgrade', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'content-length',
@@ -56,10 +29,10 @@ const HANDSHAKE = new Set([
 
 /**
  * The upstream handshake's headers: the client's, without its handshake headers, with the same
- * hygiene as HTTP (no client `x-permgate-*`, no configured identity headers) plus who permgate
- * decided for. When the credential came from connection_init's payload, the upgrade request's
- * Authorization header and credential cookie are dropped: the upstream must not authenticate the
- * connection as someone other than the principal permgate decides for.
+ * hygiene as HTTP (forwardHeaders) plus who permgate decided for. When the credential came from
+ * connection_init's payload, the upgrade request's Authorization header and credential cookie are
+ * dropped: the upstream must not authenticate the connection as someone other than the principal
+ * permgate decides for.
  */
 export function upstreamHeaders(
   upgrade: IncomingHttpHeaders,
@@ -80,21 +53,17 @@ export function upstreamHeaders(
       else copy.cookie = kept
     }
   }
-  const h = forwardHeaders(copy, config.stripHeaders, principal, connectionId, false, peer, trusted)
+  const h = forwardHeaders(copy, hygieneOf(config), principal, connectionId, false, peer, trusted)
   const out: Record<string, string> = {}
   for (const [name, value] of Object.entries(h)) if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value
   return out
 }
 
-function withoutCookie(header: string, name: string): string {
-  return header
-    .split(';')
-    .filter((pair) => {
-      const eq = pair.indexOf('=')
-      return eq < 0 ? pair.trim() !== '' : pair.slice(0, eq).trim() !== name
-    })
-    .map((p) => p.trim())
-    .join('; ')
+const hygienes = new WeakMap<ServeConfig, HeaderHygiene>()
+function hygieneOf(config: ServeConfig): HeaderHygiene {
+  let h = hygienes.get(config)
+  if (h === undefined) hygienes.set(config, (h = headerHygiene(config.stripHeaders, config.cookieName)))
+  return h
 }
 
 /** ws:// (or wss://) URL of the upstream's GraphQL endpoint; the client's query string is never forwarded. */

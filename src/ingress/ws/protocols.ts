@@ -1,5 +1,6 @@
 import { ERRORS, PermgateError, type ErrorCode } from '../../errors.js'
 import type { GraphQLRequest } from '../graphql-request.js'
+import { checkJsonDepth } from '../json.js'
 
 /**
  * The two GraphQL over WebSocket protocols, by the subprotocol a client asks for:
@@ -16,9 +17,9 @@ export type WsProtocol = typeof GRAPHQL_TRANSPORT_WS | typeof LEGACY_GRAPHQL_WS
  *
  * | code | when                                                                        |
  * |------|-----------------------------------------------------------------------------|
- * | 4400 | a message that is not JSON, not an object, binary, of unknown type, or malformed |
+ * | 4400 | a message that is not JSON, nested too deep, not an object, binary, of unknown type, or malformed (an id over 256 characters) |
  * | 4401 | subscribe/start before the connection is acknowledged (or before connection_init) |
- * | 4403 | connection_init with a credential that is not valid; the token expired (graphql-ws clients retry 4403 and send a fresh token) |
+ * | 4403 | connection_init with a credential that is not valid; the token expired; the credential no longer resolves after a policy or bindings change; the socket's lifetime ended (graphql-ws clients retry 4403 and send a fresh token) |
  * | 4408 | no connection_init (or no acknowledgement) within {@link DEFAULT_INIT_TIMEOUT_MS} |
  * | 4409 | a subscribe/start whose id is already running                              |
  * | 4429 | a second connection_init                                                    |
@@ -47,6 +48,11 @@ export const CLOSE = {
 export const DEFAULT_INIT_TIMEOUT_MS = 5_000
 /** Operations running at once on one socket; one more is refused with an error for its id. */
 export const DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET = 100
+/**
+ * An operation id's length, characters: ids are held while their operation runs (and graphql-ws
+ * clients send UUIDs), so a long one is a protocol violation (4400), not memory to hold.
+ */
+export const MAX_OPERATION_ID_LENGTH = 256
 /** Bytes waiting to be sent to a slow client before its socket is closed (1013): 16 MiB. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024
 
@@ -92,10 +98,15 @@ export function badMessage(message: string): PermgateError {
   return new PermgateError('PERMGATE_ERR_WEBSOCKET_MESSAGE', message)
 }
 
-/** A text frame as a message; anything else throws PERMGATE_ERR_WEBSOCKET_MESSAGE. */
-export function readMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): Message {
+/**
+ * A text frame as a message; anything else throws PERMGATE_ERR_WEBSOCKET_MESSAGE (and a
+ * document nested deeper than `maxDepth`, PERMGATE_ERR_JSON_TOO_DEEP, checked before parsing).
+ */
+export function readMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean, maxDepth: number): Message {
   if (isBinary) throw badMessage('binary frames are not GraphQL over WebSocket messages')
-  const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8')
+  const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
+  checkJsonDepth(bytes, maxDepth)
+  const text = bytes.toString('utf8')
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
@@ -107,9 +118,10 @@ export function readMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boo
   return parsed as unknown as Message
 }
 
-/** An operation id: a non-empty string. */
+/** An operation id: a non-empty string of at most {@link MAX_OPERATION_ID_LENGTH} characters. */
 export function readId(m: Message): string {
   if (typeof m.id !== 'string' || m.id === '') throw badMessage(`a ${m.type} message needs a non-empty string id`)
+  if (m.id.length > MAX_OPERATION_ID_LENGTH) throw badMessage(`an operation id is at most ${MAX_OPERATION_ID_LENGTH} characters`)
   return m.id
 }
 

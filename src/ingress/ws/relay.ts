@@ -10,11 +10,14 @@ import type { RequestContext } from '../../policy/context.js'
 import type { Decision } from '../../policy/decide.js'
 import { cidrsContain, clientAddress, compileCidrs } from '../../policy/ip.js'
 import type { OperationTypeLabel } from '../../telemetry/metrics.js'
+import { dashed } from '../../egress/forward.js'
 import { denialMessage } from '../../egress/reject.js'
+import { tlsClientOptions } from '../../egress/tls.js'
 import { auditDecision } from '../audit.js'
 import { pathOf, type GateDeps } from '../gate.js'
 import type { GraphQLRequest } from '../graphql-request.js'
-import { credentialHeaders, refuseUpgrade, upstreamHeaders, upstreamUrl, type CredentialSource } from './handshake.js'
+import { refuseUpgrade, upstreamHeaders, upstreamUrl } from './handshake.js'
+import { credentialHeaders, initMessage, type CredentialSource } from './init-payload.js'
 import {
   badMessage,
   chooseProtocol,
@@ -47,6 +50,19 @@ export interface RelayOptions {
   readonly maxSubscriptions?: number
   /** @default DEFAULT_MAX_BUFFERED_BYTES */
   readonly maxBufferedBytes?: number
+  /** How long after a policy or bindings change open sockets are re-checked (changes within it are taken together), ms. @default DEFAULT_REVALIDATE_DELAY_MS */
+  readonly revalidateDelayMs?: number
+}
+
+/** Open sockets are re-checked this long after a policy or bindings change (a burst of NOTIFYs is one pass): 100 ms. */
+export const DEFAULT_REVALIDATE_DELAY_MS = 100
+
+/** An operation running upstream, kept to decide it again when the policy or bindings change. */
+interface Running {
+  readonly op: ExtractedOperation
+  readonly request: GraphQLRequest
+  /** The size of the message that started it: what the socket holds for it. */
+  readonly bytes: number
 }
 
 export interface WebSocketRelay {
@@ -71,6 +87,11 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
   const initTimeoutMs = opts.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS
   const maxSubscriptions = opts.maxSubscriptions ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET
   const maxBufferedBytes = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES
+  const revalidateDelayMs = opts.revalidateDelayMs ?? DEFAULT_REVALIDATE_DELAY_MS
+  const maxSocketBytes = config.wsMaxSocketBytes
+  // configured identity headers, as an upstream that folds `_` and `.` into `-` reads them
+  const stripped = new Set(config.stripHeaders.map((h) => dashed(h.toLowerCase())))
+  const reserved = (name: string): boolean => stripped.has(name)
   const target = upstreamUrl(config)
   // as the HTTP gate: X-Forwarded-For is believed only from trusted proxies
   const trustedProxies = config.trustedProxies.length === 0 ? undefined : compileCidrs(config.trustedProxies, 'PERMGATE_ERR_CONFIG_INVALID', { path: 'trustedProxies' })
@@ -88,6 +109,19 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
   })
   const connections = new Set<Connection>()
   let closing = false
+  deps.metrics?.websockets(() => connections.size)
+
+  // Revocation reaches open sockets: on every policy or bindings change (a reload, a NOTIFY),
+  // each socket is re-checked, once per burst of changes.
+  let revalidateTimer: NodeJS.Timeout | undefined
+  const revalidateAll = (): void => {
+    revalidateTimer = undefined
+    for (const c of connections) c.guard(() => c.revalidate())
+  }
+  const changed = (): void => {
+    if (revalidateTimer === undefined && !closing) revalidateTimer = setTimeout(revalidateAll, revalidateDelayMs)
+  }
+  const unsubscribe = [deps.reloader?.onChange(changed), deps.bindingsStore?.onChange?.(changed)]
 
   const metrics = deps.metrics
   const count = (allowed: boolean, reason: string, type: OperationTypeLabel, startedAt: number): void => {
@@ -102,11 +136,18 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
     state: 'init' | 'authenticating' | 'connecting' | 'ready' | 'closed' = 'init'
     principal: Principal = ANONYMOUS
     source: CredentialSource = 'upgrade'
+    /** The headers the credential was read from, read again when the policy or bindings change. */
+    credential: IncomingHttpHeaders = {}
     upstream: WebSocket | undefined
-    /** Operation ids running upstream. */
-    readonly active = new Set<string>()
+    /** Operations running upstream, by id. */
+    readonly active = new Map<string, Running>()
     /** Legacy clients send start right after connection_init, before the ack: held until then. */
-    readonly held: Message[] = []
+    readonly held: { readonly m: Message; readonly bytes: number }[] = []
+    /** Bytes held for running operations and held messages, bounded by wsMaxSocketBytes. */
+    bytes = 0
+    /** A re-check in progress, and whether another change came meanwhile. */
+    revalidating = false
+    again = false
     /** The client's address, for the policy's IP conditions. */
     readonly ctx: RequestContext
     initTimer: NodeJS.Timeout | undefined
@@ -122,12 +163,12 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
       this.initTimer = setTimeout(() => this.fail(CLOSE.INIT_TIMEOUT, 'Connection initialisation timeout', new PermgateError('PERMGATE_ERR_WEBSOCKET_INIT_TIMEOUT', `no connection_init acknowledged within ${initTimeoutMs} ms`)), initTimeoutMs)
       client.on('message', (data, isBinary) => {
         try {
-          this.onClientMessage(readMessage(data, isBinary))
+          this.onClientMessage(readMessage(data, isBinary, config.maxJsonDepth), sizeOf(data))
         } catch (e) {
           this.failWith(e)
         }
       })
-      client.on('close', (code, reason) => this.onClientClose(code, reason.toString('utf8')))
+      client.on('close', (code, reason) => this.guard(() => this.onClientClose(code, reason.toString('utf8'))))
       // ws closes the socket itself after an error (e.g. 1009 for a message over maxPayload); 'close' follows
       client.on('error', (e) => log.debug({ connectionId: this.id, err: e.message }, 'websocket client error'))
     }
@@ -147,9 +188,19 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
       this.closeClient(code, reason)
     }
 
+    /** Runs an event listener's body: nothing thrown in a listener may reach the process (it would exit). */
+    guard(body: () => void): void {
+      try {
+        body()
+      } catch (e) {
+        this.failWith(e)
+      }
+    }
+
     /** A thrown error while reading a client message: protocol violations close the socket. */
     failWith(e: unknown): void {
-      if (e instanceof PermgateError && e.code === 'PERMGATE_ERR_WEBSOCKET_MESSAGE') return this.fail(CLOSE.BAD_REQUEST, closeReason(e.message), e)
+      if (this.state === 'closed') return void log.debug({ connectionId: this.id, err: e }, 'error on a closed websocket')
+      if (e instanceof PermgateError && (e.code === 'PERMGATE_ERR_WEBSOCKET_MESSAGE' || e.code === 'PERMGATE_ERR_JSON_TOO_DEEP')) return this.fail(CLOSE.BAD_REQUEST, closeReason(e.message), e)
       if (e instanceof PermgateError && e.code === 'PERMGATE_ERR_WEBSOCKET_NOT_ACKNOWLEDGED') return this.fail(CLOSE.UNAUTHORIZED, 'Unauthorized', e)
       if (e instanceof PermgateError && e.code === 'PERMGATE_ERR_WEBSOCKET_DUPLICATE_ID') return this.fail(CLOSE.DUPLICATE_ID, closeReason(e.message), e)
       if (e instanceof PermgateError && e.code === 'PERMGATE_ERR_WEBSOCKET_DUPLICATE_INIT') return this.fail(CLOSE.DUPLICATE_INIT, 'Too many initialisation requests', e)
@@ -157,7 +208,7 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
       this.fail(CLOSE.INTERNAL, 'Internal error', e)
     }
 
-    onClientMessage(m: Message): void {
+    onClientMessage(m: Message, bytes: number): void {
       switch (this.state) {
         case 'closed':
           return
@@ -179,23 +230,25 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
           }
           if (m.type === 'start' || m.type === 'stop' || m.type === 'connection_terminate') {
             if (this.held.length >= maxSubscriptions) throw badMessage('too many messages before connection_ack')
-            this.held.push(m)
+            if (this.bytes + bytes > maxSocketBytes) throw badMessage(`messages before connection_ack hold more than ${maxSocketBytes} bytes`)
+            this.bytes += bytes
+            this.held.push({ m, bytes })
             return
           }
           throw badMessage(`unexpected ${m.type} message`)
         case 'ready':
-          return this.onReadyMessage(m)
+          return this.onReadyMessage(m, bytes)
       }
     }
 
-    onReadyMessage(m: Message): void {
+    onReadyMessage(m: Message, bytes: number): void {
       const upstream = this.upstream!
       switch (m.type) {
         case this.vocabulary.subscribe:
-          return this.subscribe(m)
+          return this.subscribe(m, bytes)
         case this.vocabulary.stop: {
           const id = readId(m)
-          if (this.active.delete(id)) upstream.send(JSON.stringify({ id, type: m.type }))
+          if (this.release(id)) upstream.send(JSON.stringify({ id, type: m.type }))
           return
         }
         case 'connection_init':
@@ -223,28 +276,33 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
       this.state = 'authenticating'
       let headers: IncomingHttpHeaders
       let resolved: Principal | Promise<Principal>
+      // everything sent upstream is built here, where a throw is caught, before anything opens there
+      let init: string | undefined
       try {
+        init = initMessage(payload, reserved)
         const c = credentialHeaders(payload, this.req.headers)
         headers = c.headers
         this.source = c.source
         resolved = deps.identity.resolve(headers)
       } catch (e) {
-        return this.rejectCredential(e, payload)
+        return this.rejectCredential(e, init)
       }
+      const upstreamInit = init
+      this.credential = headers
       const go = (p: Principal): void => {
         if (this.state !== 'authenticating') return
         this.principal = p
         this.armExpiry(deps.identity.expiryOf(headers))
-        if (this.state === 'authenticating') this.connectUpstream(payload)
+        if (this.state === 'authenticating') this.connectUpstream(upstreamInit)
       }
       if (resolved instanceof Promise) {
-        resolved.then(go, (e: unknown) => this.rejectCredential(e, payload)).catch((e: unknown) => this.failWith(e))
+        resolved.then(go, (e: unknown) => this.rejectCredential(e, upstreamInit)).catch((e: unknown) => this.failWith(e))
       } else {
         go(resolved)
       }
     }
 
-    rejectCredential(e: unknown, payload: Record<string, unknown> | undefined): void {
+    rejectCredential(e: unknown, init: string | undefined): void {
       if (this.state !== 'authenticating') return
       const code = e instanceof PermgateError ? e.code : 'PERMGATE_ERR_INTERNAL'
       count(false, code, 'none', performance.now())
@@ -252,7 +310,7 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
         // dry run: the bad credential is a would-deny, and the connection goes on as anonymous
         metrics?.wouldDeny(code)
         this.principal = ANONYMOUS
-        return this.connectUpstream(payload)
+        if (init !== undefined) return this.connectUpstream(init)
       }
       if (!(e instanceof PermgateError)) {
         log.error({ connectionId: this.id, err: e }, 'error resolving a websocket credential: denied')
@@ -261,34 +319,41 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
       this.fail(CLOSE.FORBIDDEN, 'Forbidden', e)
     }
 
-    /** Closes the socket when the token expires (4403: graphql-ws clients reconnect with a fresh token). */
+    /**
+     * Closes the socket when the token expires, or wsMaxLifetimeMs after it was authenticated,
+     * whichever comes first (an API key never expires). 4403: graphql-ws clients reconnect, and
+     * are authenticated again.
+     */
     armExpiry(expiresAtMs: number | undefined): void {
-      if (expiresAtMs === undefined) return
-      const left = expiresAtMs - Date.now()
+      const endsAt = Date.now() + config.wsMaxLifetimeMs
+      if (expiresAtMs === undefined || endsAt < expiresAtMs) this.armClose(endsAt, 'Connection lifetime ended', 'PERMGATE_ERR_WEBSOCKET_LIFETIME', `a connection lasts at most ${config.wsMaxLifetimeMs} ms: reconnect`)
+      else this.armClose(expiresAtMs, 'Token expired', 'PERMGATE_ERR_AUTH_TOKEN_EXPIRED', 'the token expired: reconnect with a fresh one')
+    }
+
+    armClose(atMs: number, reason: string, code: 'PERMGATE_ERR_WEBSOCKET_LIFETIME' | 'PERMGATE_ERR_AUTH_TOKEN_EXPIRED', message: string): void {
+      const left = atMs - Date.now()
       if (left > MAX_TIMER_MS) {
-        this.expiryTimer = setTimeout(() => this.armExpiry(expiresAtMs), MAX_TIMER_MS)
+        this.expiryTimer = setTimeout(() => this.armClose(atMs, reason, code, message), MAX_TIMER_MS)
         return
       }
       const expire = (): void => {
         this.expiryTimer = undefined
-        if (config.dryRun) return void metrics?.wouldDeny('PERMGATE_ERR_AUTH_TOKEN_EXPIRED')
-        this.fail(CLOSE.FORBIDDEN, 'Token expired', new PermgateError('PERMGATE_ERR_AUTH_TOKEN_EXPIRED', 'the token expired: reconnect with a fresh one'))
+        if (config.dryRun) return void metrics?.wouldDeny(code)
+        this.fail(CLOSE.FORBIDDEN, reason, new PermgateError(code, message))
       }
       if (left <= 0) return expire()
       this.expiryTimer = setTimeout(expire, left)
     }
 
-    connectUpstream(payload: Record<string, unknown> | undefined): void {
+    connectUpstream(init: string): void {
       this.state = 'connecting'
       const headers = upstreamHeaders(this.req.headers, config, this.principal, this.id, this.source, this.req.socket.remoteAddress, trustedProxies)
-      const upstream = new WebSocket(target, this.protocol, { headers, handshakeTimeout: config.upstreamTimeoutMs, perMessageDeflate: false, followRedirects: false })
+      const upstream = new WebSocket(target, this.protocol, { headers, handshakeTimeout: config.upstreamTimeoutMs, perMessageDeflate: false, followRedirects: false, ...tlsClientOptions(config.upstreamTls) })
       this.upstream = upstream
-      upstream.on('open', () => {
-        upstream.send(JSON.stringify(payload === undefined ? { type: 'connection_init' } : { type: 'connection_init', payload }))
-      })
-      upstream.on('message', (data, isBinary) => this.onUpstreamMessage(data, isBinary))
+      upstream.on('open', () => this.guard(() => upstream.send(init)))
+      upstream.on('message', (data, isBinary) => this.guard(() => this.onUpstreamMessage(data, isBinary)))
       upstream.on('error', (e) => log.warn({ connectionId: this.id, upstreamError: e.message }, 'websocket upstream failure'))
-      upstream.on('close', (code, reason) => this.onUpstreamClose(code, reason.toString('utf8')))
+      upstream.on('close', (code, reason) => this.guard(() => this.onUpstreamClose(code, reason.toString('utf8'))))
     }
 
     onUpstreamMessage(data: WebSocket.RawData, isBinary: boolean): void {
@@ -298,7 +363,7 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
       let m: Message | undefined
       if (this.state !== 'ready' || mayEnd(data)) {
         try {
-          m = readMessage(data, isBinary)
+          m = readMessage(data, isBinary, config.maxJsonDepth)
         } catch {
           m = undefined
         }
@@ -312,11 +377,8 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
           const held = this.held.splice(0)
           for (const h of held) {
             if (this.state !== 'ready') break
-            try {
-              this.onReadyMessage(h)
-            } catch (e) {
-              this.failWith(e)
-            }
+            this.bytes -= h.bytes
+            this.guard(() => this.onReadyMessage(h.m, h.bytes))
           }
           return
         }
@@ -330,7 +392,7 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
         return this.upstreamFailed('the upstream answered connection_init with something else than connection_ack')
       }
       if (this.state !== 'ready') return
-      if (m !== undefined && typeof m.id === 'string' && (m.type === 'complete' || m.type === 'error')) this.active.delete(m.id)
+      if (m !== undefined && typeof m.id === 'string' && (m.type === 'complete' || m.type === 'error')) this.release(m.id)
       if (this.client.readyState !== WebSocket.OPEN) return
       // a client that does not read what it subscribed to is not buffered for without bound
       if (this.client.bufferedAmount > maxBufferedBytes) return this.closeClient(CLOSE.TRY_AGAIN_LATER, 'Client too slow')
@@ -364,7 +426,16 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
       else u.terminate()
     }
 
-    subscribe(m: Message): void {
+    /** An operation ended (or was stopped): what the socket held for it is freed. */
+    release(id: string): boolean {
+      const r = this.active.get(id)
+      if (r === undefined) return false
+      this.active.delete(id)
+      this.bytes -= r.bytes
+      return true
+    }
+
+    subscribe(m: Message, bytes: number): void {
       const startedAt = performance.now()
       const id = readId(m)
       if (this.active.has(id)) throw new PermgateError('PERMGATE_ERR_WEBSOCKET_DUPLICATE_ID', `Subscriber for ${id} already exists`)
@@ -373,6 +444,11 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
       if (this.active.size >= maxSubscriptions) {
         count(false, 'PERMGATE_ERR_WEBSOCKET_TOO_MANY_SUBSCRIPTIONS', 'none', startedAt)
         return deny([errorEntry(new PermgateError('PERMGATE_ERR_WEBSOCKET_TOO_MANY_SUBSCRIPTIONS', `at most ${maxSubscriptions} operations may run at once on one socket`), decisionId)])
+      }
+      // what a socket holds for its operations is bounded, not just their number
+      if (this.bytes + bytes > maxSocketBytes) {
+        count(false, 'PERMGATE_ERR_WEBSOCKET_TOO_MUCH_HELD', 'none', startedAt)
+        return deny([errorEntry(new PermgateError('PERMGATE_ERR_WEBSOCKET_TOO_MUCH_HELD', `the operations running on this socket would hold more than ${maxSocketBytes} bytes`), decisionId)])
       }
       let read: GraphQLRequest | undefined
       let op: ExtractedOperation
@@ -399,16 +475,18 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
       }
       // a database store may have to load the principal's bindings first: the id is held meanwhile
       const ready = deps.authorizer().prepare(this.principal)
-      if (ready === undefined) return this.decideAndForward(id, op, read, decisionId, startedAt)
-      this.active.add(id)
-      const request = read
+      const running: Running = { op, request: read, bytes }
+      if (ready === undefined) return this.decideAndForward(id, running, decisionId, startedAt)
+      this.hold(id, running)
       ready.then(
         () => {
-          this.active.delete(id)
-          if (this.state === 'ready') this.decideAndForward(id, op, request, decisionId, startedAt)
+          // stopped while its bindings were loading: never started
+          if (this.active.get(id) !== running) return
+          this.release(id)
+          if (this.state === 'ready') this.guard(() => this.decideAndForward(id, running, decisionId, startedAt))
         },
         (e: unknown) => {
-          this.active.delete(id)
+          this.release(id)
           const code = e instanceof PermgateError ? e.code : 'PERMGATE_ERR_INTERNAL'
           count(false, code, 'none', startedAt)
           audit(decisionId, this.principal, false, code, undefined, undefined, startedAt)
@@ -417,7 +495,13 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
       )
     }
 
-    decideAndForward(id: string, op: ExtractedOperation, read: GraphQLRequest, decisionId: string, startedAt: number): void {
+    hold(id: string, r: Running): void {
+      this.active.set(id, r)
+      this.bytes += r.bytes
+    }
+
+    decideAndForward(id: string, running: Running, decisionId: string, startedAt: number): void {
+      const { op, request: read } = running
       const d = deps.authorizer().decide(this.principal, op, read.variables, this.ctx)
       count(d.allowed, d.reason, OPERATION_LABELS[op.type], startedAt)
       audit(decisionId, this.principal, d.allowed, d.reason, op, d, startedAt)
@@ -430,8 +514,78 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
       }
       if (!d.allowed && config.dryRun) metrics?.wouldDeny(d.reason)
       else if (!d.allowed) return this.send(errorMessage(this.protocol, id, denials(d, decisionId)))
-      this.active.add(id)
-      this.upstream!.send(operationMessage(this.protocol, id, read))
+      const message = operationMessage(this.protocol, id, read)
+      this.hold(id, running)
+      this.upstream!.send(message)
+    }
+
+    /**
+     * After a policy or bindings change: the credential is resolved again (an API key deleted, a
+     * token no longer valid: closed 4403) and every running operation decided again with the
+     * current policy and bindings; one no longer allowed is stopped upstream, and the client gets
+     * the protocol's error for its id. One pass at a time; a change during a pass runs another.
+     */
+    revalidate(): void {
+      if (this.state !== 'connecting' && this.state !== 'ready') return
+      if (this.revalidating) return void (this.again = true)
+      this.revalidating = true
+      const startedAt = performance.now()
+      const done = (): void => {
+        this.revalidating = false
+        if (this.again) {
+          this.again = false
+          this.revalidate()
+        }
+      }
+      const failed = (e: unknown): void => {
+        done()
+        if (this.state === 'closed') return
+        const code = e instanceof PermgateError ? e.code : 'PERMGATE_ERR_INTERNAL'
+        count(false, code, 'none', startedAt)
+        audit(nextId(), this.principal, false, code, undefined, undefined, startedAt)
+        if (config.dryRun) return void metrics?.wouldDeny(code)
+        if (!(e instanceof PermgateError)) {
+          log.error({ connectionId: this.id, err: e }, 'error re-checking a websocket: closed')
+          return this.fail(CLOSE.INTERNAL, 'Internal error', e)
+        }
+        // a store that cannot answer is no revocation: the socket closes all the same (deny on doubt)
+        this.fail(CLOSE.FORBIDDEN, 'Credential revoked', e)
+      }
+      const redecide = (p: Principal): void => {
+        if (this.state === 'closed') return done()
+        this.principal = p
+        const authorizer = deps.authorizer()
+        const decideAll = (): void => {
+          done()
+          if (this.state !== 'ready') return
+          for (const [id, r] of [...this.active]) {
+            const d = authorizer.decide(this.principal, r.op, r.request.variables, this.ctx)
+            if (d.allowed) continue
+            const decisionId = nextId()
+            count(false, d.reason, OPERATION_LABELS[r.op.type], startedAt)
+            audit(decisionId, this.principal, false, d.reason, r.op, d, startedAt)
+            if (config.dryRun) {
+              metrics?.wouldDeny(d.reason)
+              continue
+            }
+            this.release(id)
+            this.upstream?.send(JSON.stringify({ id, type: this.vocabulary.stop }))
+            this.send(errorMessage(this.protocol, id, denials(d, decisionId)))
+          }
+        }
+        const ready = authorizer.prepare(this.principal)
+        if (ready === undefined) return this.guard(decideAll)
+        ready.then(() => this.guard(decideAll), failed)
+      }
+      let resolved: Principal | Promise<Principal>
+      try {
+        resolved = deps.identity.resolve(this.credential)
+      } catch (e) {
+        return failed(e)
+      }
+      if (resolved instanceof Promise) return void resolved.then((p) => this.guard(() => redecide(p)), failed)
+      const p = resolved
+      this.guard(() => redecide(p))
     }
 
     closeClient(code: number, reason: string): void {
@@ -467,13 +621,24 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
         deps.metrics?.refusedEarly(ip.code)
         return refuseUpgrade(socket, ip)
       }
+      if (connections.size >= config.wsMaxConnections) {
+        deps.metrics?.refusedEarly('PERMGATE_ERR_WEBSOCKET_TOO_MANY_CONNECTIONS')
+        return refuseUpgrade(socket, new PermgateError('PERMGATE_ERR_WEBSOCKET_TOO_MANY_CONNECTIONS', `${config.wsMaxConnections} WebSockets are open: try again later`))
+      }
       wss.handleUpgrade(req, socket, head, (client) => {
         if (closing) return void client.terminate()
-        connections.add(new Connection(client, req, protocol))
+        try {
+          connections.add(new Connection(client, req, protocol))
+        } catch (e) {
+          log.error({ err: e }, 'error opening a websocket: closed')
+          client.terminate()
+        }
       })
     },
     async close() {
       closing = true
+      clearTimeout(revalidateTimer)
+      for (const u of unsubscribe) u?.()
       const open = [...connections]
       if (open.length === 0) return void wss.close()
       const closed = open.map((c) => new Promise<void>((resolve) => (c.client.readyState === WebSocket.CLOSED ? resolve() : c.client.once('close', () => resolve()))))
@@ -485,6 +650,13 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
       wss.close()
     },
   }
+}
+
+/** The bytes of a message as `ws` hands it over. */
+function sizeOf(data: WebSocket.RawData): number {
+  if (Buffer.isBuffer(data)) return data.length
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0)
+  return data.byteLength
 }
 
 const COMPLETE = Buffer.from('"complete"')

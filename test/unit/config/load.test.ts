@@ -5,10 +5,11 @@ import { describe, expect, it } from 'vitest'
 import { loadServeConfig } from '../../../src/config/load.js'
 import {
   DEFAULT_API_KEY_LENGTH, DEFAULT_GRAPHQL_PATH, DEFAULT_HOST, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT,
-  DEFAULT_UPSTREAM_TIMEOUT_MS, type ServeConfig,
+  DEFAULT_MAX_JSON_DEPTH, DEFAULT_UPSTREAM_TIMEOUT_MS, DEFAULT_WS_MAX_CONNECTIONS, DEFAULT_WS_MAX_LIFETIME_MS, DEFAULT_WS_MAX_SOCKET_BYTES, type ServeConfig,
 } from '../../../src/config/schema.js'
 import { PermgateError, type ErrorCode } from '../../../src/errors.js'
 import { tempFiles } from '../../helpers/tmp.js'
+import { testPki } from '../../helpers/tls.js'
 
 /** loadServeConfig only checks that these files exist; what they hold is read later. */
 function workspace(extra: Record<string, string> = {}): string {
@@ -47,6 +48,21 @@ describe('loadServeConfig: defaults and flags', () => {
       errorsAs200: false,
       logLevel: 'info',
     })
+  })
+
+  it('the JSON depth and WebSocket limits: named defaults, flags, bounds', () => {
+    const dir = workspace()
+    expect(loadServeConfig(base, dir)).toMatchObject({
+      maxJsonDepth: DEFAULT_MAX_JSON_DEPTH,
+      wsMaxLifetimeMs: DEFAULT_WS_MAX_LIFETIME_MS,
+      wsMaxConnections: DEFAULT_WS_MAX_CONNECTIONS,
+      wsMaxSocketBytes: DEFAULT_WS_MAX_SOCKET_BYTES,
+    })
+    const c = loadServeConfig([...base, '--max-json-depth', '10', '--ws-max-lifetime-ms', '60000', '--ws-max-connections', '5', '--ws-max-socket-bytes', '65536'], dir)
+    expect([c.maxJsonDepth, c.wsMaxLifetimeMs, c.wsMaxConnections, c.wsMaxSocketBytes]).toEqual([10, 60000, 5, 65536])
+    for (const [flag, v] of [['--max-json-depth', '1'], ['--ws-max-lifetime-ms', '0'], ['--ws-max-connections', '0'], ['--ws-max-socket-bytes', '1024']]) {
+      expectCode(() => loadServeConfig([...base, flag!, v!], dir), 'PERMGATE_ERR_CONFIG_INVALID')
+    }
   })
 
   it('relative file flags resolve against cwd; absolute ones are kept', () => {
@@ -328,5 +344,63 @@ describe('loadServeConfig: the result is frozen', () => {
       ;(rule.methods as string[]).push('DELETE')
     }).toThrow(TypeError)
     expect(c.routes[0]!.access).toBe('permission')
+  })
+})
+
+describe('loadServeConfig: TLS to the upstream and to the JWK set', () => {
+  const pki = testPki()
+  const https = ['--policy', 'policy.yaml', '--bindings', 'bindings.yaml', '--upstream', 'https://upstream.internal:4000/graphql']
+  const load = (...args: string[]) => () => loadServeConfig([...https, ...args], workspace({ 'ca.pem': pki.caPem, 'key.pem': pki.key, 'bundle.pem': pki.caPem + pki.key, 'not.pem': 'not a certificate\n' }))
+
+  it('by default the certificate is verified against Node\'s CA store, by its URL\'s host', () => {
+    expect(load()().upstreamTls).toEqual({ ca: undefined, serverName: undefined, insecureSkipVerify: false })
+    expect(load('--jwks-url', 'https://issuer/jwks')().jwt?.jwksCa).toBeUndefined()
+  })
+
+  it('--upstream-ca-file and --jwks-ca-file are read at start (relative to the working directory), as PEM certificates', () => {
+    const c = load('--upstream-ca-file', 'ca.pem', '--upstream-server-name', 'gql.upstream.internal', '--jwks-url', 'https://issuer/jwks', '--jwks-ca-file', 'ca.pem')()
+    expect(c.upstreamTls).toEqual({ ca: pki.caPem, serverName: 'gql.upstream.internal', insecureSkipVerify: false })
+    expect(c.jwt?.jwksCa).toBe(pki.caPem)
+    expect(Object.isFrozen(c.upstreamTls)).toBe(true)
+  })
+
+  it('in the config file, relative to the file; upstreamInsecureSkipVerify is a boolean', () => {
+    const dir = workspace()
+    mkdirSync(join(dir, 'etc'))
+    writeFileSync(join(dir, 'etc', 'ca.pem'), pki.caPem)
+    writeFileSync(join(dir, 'etc', 'permgate.yaml'), 'upstreamCaFile: ca.pem\nupstreamServerName: upstream.internal\n')
+    expect(loadServeConfig([...https, '--config', 'etc/permgate.yaml'], dir).upstreamTls.ca).toBe(pki.caPem)
+    writeFileSync(join(dir, 'etc', 'insecure.yaml'), 'upstreamInsecureSkipVerify: true\n')
+    expect(loadServeConfig([...https, '--config', 'etc/insecure.yaml'], dir).upstreamTls.insecureSkipVerify).toBe(true)
+    writeFileSync(join(dir, 'etc', 'yes.yaml'), 'upstreamInsecureSkipVerify: "yes"\n')
+    expectCode(() => loadServeConfig([...https, '--config', 'etc/yes.yaml'], dir), 'PERMGATE_ERR_CONFIG_INVALID', 'upstreamInsecureSkipVerify')
+  })
+
+  it('a CA file that is missing, not PEM certificates, or holds a private key: refused at start', () => {
+    expectCode(load('--upstream-ca-file', 'nope.pem'), 'PERMGATE_ERR_CONFIG_FILE', 'upstreamCaFile')
+    expectCode(load('--upstream-ca-file', 'not.pem'), 'PERMGATE_ERR_CONFIG_INVALID', 'upstreamCaFile')
+    expectCode(load('--upstream-ca-file', 'key.pem'), 'PERMGATE_ERR_CONFIG_INVALID', 'upstreamCaFile')
+    expectCode(load('--upstream-ca-file', 'bundle.pem'), 'PERMGATE_ERR_CONFIG_INVALID', 'upstreamCaFile')
+    expectCode(load('--jwks-url', 'https://issuer/jwks', '--jwks-ca-file', 'not.pem'), 'PERMGATE_ERR_CONFIG_INVALID', 'jwksCaFile')
+  })
+
+  it('--upstream-server-name must be a DNS name (SNI carries no IP address)', () => {
+    for (const name of ['127.0.0.1', '::1', 'https://upstream.internal', 'upstream.internal:443', '-bad.internal']) {
+      expectCode(load(`--upstream-server-name=${name}`), 'PERMGATE_ERR_CONFIG_INVALID', 'upstreamServerName')
+    }
+  })
+
+  it('contradictions, by name', () => {
+    // a CA is only used to verify: skipping verification and trusting a CA cannot both hold
+    expectCode(load('--upstream-insecure-skip-verify', '--upstream-ca-file', 'ca.pem'), 'PERMGATE_ERR_CONFIG_CONTRADICTION', 'upstreamInsecureSkipVerify')
+    // TLS settings beside a plaintext upstream would protect nothing
+    const plain = ['--upstream', 'http://127.0.0.1:4000/graphql']
+    expectCode(load(...plain, '--upstream-ca-file', 'ca.pem'), 'PERMGATE_ERR_CONFIG_CONTRADICTION', 'upstreamCaFile')
+    expectCode(load(...plain, '--upstream-server-name', 'upstream.internal'), 'PERMGATE_ERR_CONFIG_CONTRADICTION', 'upstreamServerName')
+    expectCode(load(...plain, '--upstream-insecure-skip-verify'), 'PERMGATE_ERR_CONFIG_CONTRADICTION', 'upstreamInsecureSkipVerify')
+    // the JWK set's CA needs an https:// JWK set URL
+    expectCode(load('--jwks-ca-file', 'ca.pem'), 'PERMGATE_ERR_CONFIG_CONTRADICTION', 'jwksCaFile')
+    expectCode(load('--jwks-url', 'http://issuer/jwks', '--jwks-ca-file', 'ca.pem'), 'PERMGATE_ERR_CONFIG_CONTRADICTION', 'jwksCaFile')
+    expectCode(load('--jwt-public-key', 'jwt.pem', '--jwks-ca-file', 'ca.pem'), 'PERMGATE_ERR_CONFIG_CONTRADICTION', 'jwksCaFile')
   })
 })
