@@ -1,4 +1,5 @@
 import { PermgateError, type ErrorPlace } from '../errors.js'
+import { isForwardableSubject, MAX_SUBJECT_LENGTH } from '../identity/subject.js'
 import type { CompiledPolicy } from '../policy/types.js'
 import { isRecord, placeOf, readYamlFile, type YamlFile } from '../policy/yaml.js'
 import type { Binding, BindingsStore, SubjectEntry, SubjectKind } from './types.js'
@@ -67,6 +68,8 @@ export function loadBindingsFile(file: string, policy: CompiledPolicy): FileBind
   const subjects = new Map<string, SubjectEntry>()
   for (const [id, s] of Object.entries(recordAt(top.subjects, ['subjects'], fail))) {
     const at = ['subjects', id]
+    // a subject is forwarded as x-permgate-subject: one that cannot be is refused here, not per request
+    if (!isForwardableSubject(id)) fail(`subject ${JSON.stringify(id)}: a subject id is at most ${MAX_SUBJECT_LENGTH} printable ASCII characters, without control characters or surrounding spaces`, at)
     const entry = recordAt(s ?? {}, at, fail)
     for (const k of Object.keys(entry)) if (!SUBJECT_KEYS.has(k)) fail(`subject ${id}: unknown key "${k}"`, [...at, k])
     const kind = (entry.kind ?? 'user') as SubjectKind

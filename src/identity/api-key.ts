@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto'
 import type { BindingsStore } from '../bindings/types.js'
 import { PermgateError } from '../errors.js'
+import { isForwardableSubject } from './subject.js'
 
 /** Hex SHA-256 of a string's UTF-8 bytes. */
 export function sha256Hex(s: string): string {
@@ -20,5 +21,7 @@ export function subjectForApiKey(store: BindingsStore, key: string): string {
 export function subjectForApiKeyHash(store: BindingsStore, hex: string): string {
   const id = store.subjectByApiKeySha256(hex)
   if (id === undefined) throw new PermgateError('PERMGATE_ERR_AUTH_UNKNOWN_API_KEY', 'the API key matches no service account')
+  // a database row is not checked when it is written: a subject that cannot be sent upstream is refused here
+  if (!isForwardableSubject(id)) throw new PermgateError('PERMGATE_ERR_AUTH_TOKEN_CLAIMS', 'the service account of this API key has a subject id that cannot be forwarded (control or non-ASCII characters, surrounding spaces, over 256 characters)')
   return id
 }

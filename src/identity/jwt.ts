@@ -1,6 +1,7 @@
 import { jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose'
 import { PermgateError } from '../errors.js'
 import { loadKey } from './jwt-key.js'
+import { isForwardableSubject, MAX_SUBJECT_LENGTH } from './subject.js'
 import { fromJoseError } from './jwt-errors.js'
 import { resolveJwtOptions, type ResolvedJwtOptions } from './options.js'
 import type { JwtOptions } from './types.js'
@@ -16,20 +17,6 @@ export interface VerifiedToken {
 export type JwtVerifier = (token: string) => Promise<VerifiedToken>
 
 const NO_GROUPS: readonly string[] = Object.freeze([])
-
-/** The longest subject a token may carry, in characters (an email address is at most 254). */
-export const MAX_SUBJECT_LENGTH = 256
-// The subject is the x-permgate-subject header value upstream: printable ASCII, spaces inside
-// only. undici refuses CR, LF, NUL and anything past Latin-1 (every request a 502); obs-text
-// (0x80-0xFF) is decoded differently by different upstreams, so two subjects could arrive as
-// one; and surrounding spaces are stripped by the recipient (RFC 9110 §5.5), so " u-admin"
-// would arrive as "u-admin".
-const SUBJECT = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/
-
-/** Whether `s` can be the principal's subject: sent upstream in a header exactly as decided. */
-export function isForwardableSubject(s: string): boolean {
-  return s.length <= MAX_SUBJECT_LENGTH && SUBJECT.test(s)
-}
 
 /**
  * A JWT verifier for `opts`. The options are checked and a static key imported now, so a

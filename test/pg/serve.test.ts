@@ -104,6 +104,16 @@ describe('PostgreSQL bindings: grant and revoke reach every instance', () => {
     expect(unknown.status).toBe(401)
   })
 
+  it('a service account whose subject id cannot be sent in a header is 401, never a 502 (issue 12, item 12)', async () => {
+    const key = randomBytes(16).toString('hex')
+    await sql.query(`INSERT INTO permgate_subjects (id, kind) VALUES ($1, 'serviceAccount')`, ['sa-bad\r\nx-permgate-kind: user'])
+    await sql.query(`INSERT INTO permgate_service_account_keys (key_sha256, subject_id) VALUES ($1, $2)`, [createHash('sha256').update(key).digest('hex'), 'sa-bad\r\nx-permgate-kind: user'])
+    const r = await post(a.graphql, { query: '{ self { id } }' }, { authorization: key })
+    expect(r.status).toBe(401)
+    expect(((await r.json()) as { errors: { extensions: { reason: string } }[] }).errors[0]?.extensions.reason).toBe('PERMGATE_ERR_AUTH_TOKEN_CLAIMS')
+    expect(a.upstream.count()).toBe(0)
+  })
+
   it('a deployment added in the database cascades from its workspace at once', async () => {
     const admin = await auth(a, 'u-admin')
     await sql.query(`INSERT INTO permgate_role_bindings (subject_id, role, workspace_id) VALUES ('u-viewer', 'WORKSPACE_VIEWER', 'w9')`)

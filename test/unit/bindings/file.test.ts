@@ -67,6 +67,10 @@ describe('bindings file', () => {
     ['an unknown kind', 'subjects:\n  u:\n    kind: robot\n', 'PERMGATE_ERR_BINDINGS_SHAPE', 3],
     ['a clear-text API key where its hash belongs', 'subjects:\n  u:\n    apiKeySha256: abcdefabcdefabcdefabcdefabcdefab\n', 'PERMGATE_ERR_BINDINGS_SHAPE', 3],
     ['an unknown top-level key', 'users: {}\n', 'PERMGATE_ERR_BINDINGS_SHAPE', 1],
+    // a subject is sent upstream as x-permgate-subject: one that cannot be (CR/LF, control, non-ASCII, surrounding spaces) never loads
+    ['a subject id with CR/LF', 'subjects:\n  "sa\\r\\nx-permgate-kind: user":\n    kind: serviceAccount\n', 'PERMGATE_ERR_BINDINGS_SHAPE', 2],
+    ['a subject id with a non-ASCII character', 'subjects:\n  "sa-\u2603":\n    kind: serviceAccount\n', 'PERMGATE_ERR_BINDINGS_SHAPE', 2],
+    ['a subject id with a trailing space', 'subjects:\n  "u-admin ": {}\n', 'PERMGATE_ERR_BINDINGS_SHAPE', 2],
   ])('rejects %s with its line', (_name, text, code, line) => {
     expect(() => load(text)).toThrowError(expect.objectContaining({ code, place: expect.objectContaining({ line }) }))
   })
