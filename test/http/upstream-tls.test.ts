@@ -149,6 +149,16 @@ describe.each(CASES)('$name', ({ args, expected }) => {
   })
 })
 
+it('wss://: a legacy client hears why: connection_error with PERMGATE_ERR_UPSTREAM_TLS, then 1011', async () => {
+  const p = await permgate([])
+  const c = await openWs(`${p.url}/graphql`, 'graphql-ws')
+  c.send({ type: 'connection_init' })
+  expect((await c.closed).code).toBe(1011)
+  const e = c.messages.find((m) => m.type === 'connection_error')
+  expect((e?.payload as { extensions: Record<string, unknown> }).extensions.reason).toBe('PERMGATE_ERR_UPSTREAM_TLS')
+  expect(upstream.seen).toEqual([])
+})
+
 /** The warn-level lines logged while `fn` runs (pino writes through process.stdout once its write is replaced). */
 async function warnings(fn: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
   const lines: string[] = []

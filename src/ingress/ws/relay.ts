@@ -12,7 +12,7 @@ import { cidrsContain, clientAddress, compileCidrs } from '../../policy/ip.js'
 import type { OperationTypeLabel } from '../../telemetry/metrics.js'
 import { dashed } from '../../egress/forward.js'
 import { denialMessage } from '../../egress/reject.js'
-import { tlsClientOptions } from '../../egress/tls.js'
+import { tlsClientOptions, tlsFailure } from '../../egress/tls.js'
 import { auditDecision } from '../audit.js'
 import { pathOf, type GateDeps } from '../gate.js'
 import type { GraphQLRequest } from '../graphql-request.js'
@@ -139,6 +139,8 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
     /** The headers the credential was read from, read again when the policy or bindings change. */
     credential: IncomingHttpHeaders = {}
     upstream: WebSocket | undefined
+    /** The TLS reason the upstream connection failed with, if it did. */
+    upstreamTls: string | undefined
     /** Operations running upstream, by id. */
     readonly active = new Map<string, Running>()
     /** Legacy clients send start right after connection_init, before the ack: held until then. */
@@ -352,7 +354,11 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
       this.upstream = upstream
       upstream.on('open', () => this.guard(() => upstream.send(init)))
       upstream.on('message', (data, isBinary) => this.guard(() => this.onUpstreamMessage(data, isBinary)))
-      upstream.on('error', (e) => log.warn({ connectionId: this.id, upstreamError: e.message }, 'websocket upstream failure'))
+      upstream.on('error', (e) => {
+        // a refused certificate is said as such when the connection fails (the close follows)
+        this.upstreamTls ??= tlsFailure(e)
+        log.warn({ connectionId: this.id, upstreamError: e.message, ...(this.upstreamTls !== undefined ? { tlsError: this.upstreamTls } : {}) }, 'websocket upstream failure')
+      })
       upstream.on('close', (code, reason) => this.guard(() => this.onUpstreamClose(code, reason.toString('utf8'))))
     }
 
@@ -400,6 +406,9 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
     }
 
     upstreamFailed(message: string): void {
+      if (this.upstreamTls !== undefined) {
+        return this.fail(CLOSE.INTERNAL, 'Upstream TLS failure', new PermgateError('PERMGATE_ERR_UPSTREAM_TLS', "the upstream's TLS certificate was refused, or its TLS handshake failed"))
+      }
       this.fail(CLOSE.INTERNAL, 'Upstream unavailable', new PermgateError('PERMGATE_ERR_UPSTREAM_UNAVAILABLE', message))
     }
 
