@@ -93,7 +93,7 @@ function remoteKey(source: Extract<KeySource, { kind: 'jwks' }>): JWTVerifyGetKe
       try {
         const r = await get(source.url, { redirect: 'manual', headers: { accept: 'application/jwk-set+json, application/json' }, signal: AbortSignal.timeout(source.timeoutMs) })
         if (r.status !== 200) throw new Error(`the JWK set endpoint answered ${r.status}`)
-        local = createLocalJWKSet((await r.json()) as JSONWebKeySet)
+        local = createLocalJWKSet(JSON.parse(await boundedText(r, MAX_JWKS_BYTES)) as JSONWebKeySet)
         fetchedAt = Date.now()
       } finally {
         pending = undefined
@@ -126,7 +126,36 @@ function remoteKey(source: Extract<KeySource, { kind: 'jwks' }>): JWTVerifyGetKe
   }
 }
 
-type JwksFetch = (url: URL, init: { redirect: 'manual'; headers: Record<string, string>; signal: AbortSignal }) => Promise<{ status: number; json(): Promise<unknown> }>
+interface JwksResponse {
+  readonly status: number
+  readonly headers: { get(name: string): string | null }
+  readonly body: ReadableStream<Uint8Array> | null
+}
+type JwksFetch = (url: URL, init: { redirect: 'manual'; headers: Record<string, string>; signal: AbortSignal }) => Promise<JwksResponse>
+
+/** A JWK set is a few keys: 1 MiB is far beyond any real one, and bounds what a broken or hostile endpoint can make permgate hold. */
+export const MAX_JWKS_BYTES = 1024 * 1024
+
+/** The response body as UTF-8, refused (and the download cancelled) past `max` bytes. */
+async function boundedText(r: JwksResponse, max: number): Promise<string> {
+  const declared = Number(r.headers.get('content-length') ?? NaN)
+  if (declared > max) throw new Error(`the JWK set is larger than ${max} bytes`)
+  if (r.body === null) return ''
+  const chunks: Uint8Array[] = []
+  let total = 0
+  const reader = r.body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    total += value.byteLength
+    if (total > max) {
+      await reader.cancel()
+      throw new Error(`the JWK set is larger than ${max} bytes`)
+    }
+    chunks.push(value)
+  }
+  return Buffer.concat(chunks, total).toString('utf8')
+}
 
 /**
  * Node's fetch (which verifies against Node's CA store), or, with a private CA, undici's fetch

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createJwtVerifier, type JwtVerifier } from '../../../src/identity/jwt.js'
+import { MAX_JWKS_BYTES } from '../../../src/identity/jwt-key.js'
 import { NOW_MS, rejected, sign, startJwksServer, testKey, type JwksServer, type TestKey } from './helpers.js'
 
 const now = (): number => NOW_MS
@@ -92,5 +93,47 @@ describe('createJwtVerifier with a remote JWK set', () => {
     await server.close()
     const verify = await createJwtVerifier({ algorithms: ['RS256'], jwksUrl: url, jwksTimeoutMs: 2_000 }, now)
     expect((await rejected(verify(await sign(a.privateKey, 'RS256', {}, { kid: 'a' })))).code).toBe('PERMGATE_ERR_AUTH_NO_KEY')
+  })
+})
+
+describe('a JWK set endpoint that answers too much (issue 12)', () => {
+  it.each([
+    ['with a Content-Length over the bound', true],
+    ['streamed without a length', false],
+  ])('%s: refused after MAX_JWKS_BYTES, so no key (401), never held whole', async (_name, withLength) => {
+    const { createServer } = await import('node:http')
+    const keys = JSON.stringify({ keys: [a.publicJwk] })
+    // a valid set padded past the bound: only the size makes it wrong
+    const body = `${keys.slice(0, -1)},"pad":"${'x'.repeat(MAX_JWKS_BYTES)}"}`
+    let sent = 0
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', ...(withLength ? { 'content-length': Buffer.byteLength(body) } : {}) })
+      for (let i = 0; i < body.length; i += 64 * 1024) {
+        res.write(body.slice(i, i + 64 * 1024))
+        sent += 64 * 1024
+      }
+      res.end()
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const { port } = server.address() as { port: number }
+      const verify = await createJwtVerifier({ algorithms: ['RS256'], jwksUrl: `http://127.0.0.1:${port}/jwks` }, now)
+      const e = await rejected(verify(await sign(a.privateKey, 'RS256', {}, { kid: 'a' })))
+      expect(e.code).toBe('PERMGATE_ERR_AUTH_NO_KEY')
+      expect(sent).toBeGreaterThan(MAX_JWKS_BYTES)
+    } finally {
+      server.closeAllConnections()
+      await new Promise((r) => server.close(r))
+    }
+  })
+
+  it('a set within the bound verifies (the bound is on size alone)', async () => {
+    const server = await startJwksServer([a.publicJwk])
+    try {
+      const verify = await createJwtVerifier({ algorithms: ['RS256'], jwksUrl: server.url }, now)
+      expect((await verify(await sign(a.privateKey, 'RS256', {}, { kid: 'a' }))).subject).toBe('alice')
+    } finally {
+      await server.close()
+    }
   })
 })
