@@ -7,6 +7,7 @@ import type { Binding, BindingsStore, SubjectEntry, SubjectKind } from './types.
 const TOP_KEYS = new Set(['deployments', 'subjects', 'groups'])
 const SUBJECT_KEYS = new Set(['kind', 'bindings', 'apiKeySha256'])
 const BINDING_KEYS = new Set(['role', 'workspace', 'deployment'])
+const DEPLOYMENT_KEYS = new Set(['workspace', 'releaseName'])
 const KINDS: readonly SubjectKind[] = ['user', 'serviceAccount']
 const SHA256_HEX = /^[0-9a-f]{64}$/
 
@@ -14,21 +15,31 @@ const SHA256_HEX = /^[0-9a-f]{64}$/
 export class FileBindingsStore implements BindingsStore {
   readonly version: number
   readonly deployments: ReadonlyMap<string, string>
+  /** deployment id -> its release name (deployments without one are absent). */
+  readonly releaseNames: ReadonlyMap<string, string>
   private readonly subjects: ReadonlyMap<string, SubjectEntry>
   private readonly groups: ReadonlyMap<string, readonly Binding[]>
   private readonly byKeyHash = new Map<string, string>()
+  private readonly byReleaseName = new Map<string, string>()
 
   constructor(
     deployments: ReadonlyMap<string, string>,
     subjects: ReadonlyMap<string, SubjectEntry>,
     groups: ReadonlyMap<string, readonly Binding[]>,
+    releaseNames: ReadonlyMap<string, string> = new Map(),
     version = 1,
   ) {
     this.deployments = deployments
+    this.releaseNames = releaseNames
     this.subjects = subjects
     this.groups = groups
     this.version = version
     for (const [id, s] of subjects) if (s.apiKeySha256 !== undefined) this.byKeyHash.set(s.apiKeySha256, id)
+    for (const [id, name] of releaseNames) this.byReleaseName.set(name, id)
+  }
+
+  deploymentByReleaseName(name: string): string | undefined {
+    return this.byReleaseName.get(name)
   }
 
   subjectByApiKeySha256(hex: string): string | undefined {
@@ -60,9 +71,25 @@ export function loadBindingsFile(file: string, policy: CompiledPolicy): FileBind
   for (const k of Object.keys(top)) if (!TOP_KEYS.has(k)) fail(`unknown key "${k}" (known: ${[...TOP_KEYS].join(', ')})`, [k])
 
   const deployments = new Map<string, string>()
-  for (const [d, w] of Object.entries(recordAt(top.deployments, ['deployments'], fail))) {
-    if (typeof w !== 'string' && typeof w !== 'number') fail(`deployment ${d} must map to its workspace id`, ['deployments', d])
+  const releaseNames = new Map<string, string>()
+  const releaseOwner = new Map<string, string>()
+  for (const [d, entry] of Object.entries(recordAt(top.deployments, ['deployments'], fail))) {
+    const at = ['deployments', d]
+    const shape = `deployment ${d} must map to its workspace id, or to { workspace: <id>, releaseName?: <name> }`
+    // `d1: w1`, or `d1: { workspace: w1, releaseName: r1 }` (Houston names a deployment by its release name too)
+    const long = isRecord(entry) ? entry : undefined
+    if (long !== undefined) for (const k of Object.keys(long)) if (!DEPLOYMENT_KEYS.has(k)) fail(`deployment ${d}: unknown key "${k}" (known: ${[...DEPLOYMENT_KEYS].join(', ')})`, [...at, k])
+    const w = long === undefined ? entry : long.workspace
+    if (typeof w !== 'string' && typeof w !== 'number') fail(shape, long === undefined ? at : [...at, 'workspace'])
     deployments.set(d, String(w))
+    const name = long?.releaseName
+    if (name === undefined || name === null) continue
+    if (typeof name !== 'string' || name === '') fail(`deployment ${d}: releaseName must be a non-empty string`, [...at, 'releaseName'])
+    const other = releaseOwner.get(name as string)
+    // a release name must name one deployment, else a lookup could pick either
+    if (other !== undefined) fail(`deployments ${other} and ${d} have the same releaseName ${JSON.stringify(name)}`, [...at, 'releaseName'])
+    releaseOwner.set(name as string, d)
+    releaseNames.set(d, name as string)
   }
 
   const subjects = new Map<string, SubjectEntry>()
@@ -95,7 +122,7 @@ export function loadBindingsFile(file: string, policy: CompiledPolicy): FileBind
     const entry = recordAt(g ?? {}, ['groups', name], fail)
     groups.set(name, readBindings(y, entry.bindings, ['groups', name, 'bindings'], policy))
   }
-  return new FileBindingsStore(deployments, subjects, groups)
+  return new FileBindingsStore(deployments, subjects, groups, releaseNames)
 }
 
 function readBindings(y: YamlFile, v: unknown, at: (string | number)[], policy: CompiledPolicy): Binding[] {

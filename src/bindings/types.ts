@@ -20,6 +20,8 @@ export interface BindingsStore {
   readonly version: number
   /** deployment id -> its workspace id (for workspace -> deployment cascades). */
   readonly deployments: ReadonlyMap<string, string>
+  /** The deployment whose release name this is (a scope argument with `lookup: releaseName`). */
+  deploymentByReleaseName(name: string): string | undefined
   subject(id: string): SubjectEntry | undefined
   group(name: string): readonly Binding[] | undefined
   /** The subject whose `apiKeySha256` is this hex digest. */

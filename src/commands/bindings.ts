@@ -67,7 +67,7 @@ async function importCommand(argv: readonly string[], io: CommandIO): Promise<nu
   const subjects = new Map<string, SubjectEntry>()
   for (const id of store.subjectIds()) subjects.set(id, store.subject(id) as SubjectEntry)
   // The loader keeps groups private; bracket access is TypeScript's type-checked way in.
-  const data: BindingsData = { deployments: store.deployments, subjects, groups: store['groups'] }
+  const data: BindingsData = { deployments: store.deployments, releaseNames: store.releaseNames, subjects, groups: store['groups'] }
 
   const started = performance.now()
   const counts = await withClient(url, async (c) => {
@@ -87,6 +87,8 @@ async function importCommand(argv: readonly string[], io: CommandIO): Promise<nu
 /** What an import writes: a bindings file's contents, or rows generated directly (benchmarks). */
 export interface BindingsData {
   readonly deployments: ReadonlyMap<string, string>
+  /** deployment -> its release name; a deployment of `deployments` absent here has none. */
+  readonly releaseNames?: ReadonlyMap<string, string>
   readonly subjects: ReadonlyMap<string, SubjectEntry>
   readonly groups: ReadonlyMap<string, readonly Binding[]>
 }
@@ -111,6 +113,8 @@ export const BULK_NOTIFY_THRESHOLD = 10_000
 /** What the file held, and what changed in the database. */
 export interface ImportCounts {
   readonly deployments: number
+  /** Deployments given a release name. */
+  readonly releaseNames: number
   readonly subjects: number
   readonly serviceAccounts: number
   readonly apiKeys: number
@@ -146,7 +150,8 @@ const IMPORT_LOCK_KEY = '7089074155416953908'
 /**
  * Writes bindings in one transaction (`client` must not be in one).
  *
- * Merge (default): deployments, subjects and teams are upserted; for every subject and team in
+ * Merge (default): deployments (with their release names: none in the short form), subjects and
+ * teams are upserted; for every subject and team in
  * `data` the role bindings and API keys become exactly those of `data` (others are removed,
  * missing ones added, unchanged rows are not touched, so a re-import writes and announces
  * nothing); subjects, teams and deployments absent from `data` are left as they are.
@@ -156,11 +161,13 @@ export async function writeBindings(client: pg.ClientBase, data: BindingsData, o
   const batch = opts.batch ?? INSERT_BATCH
   const replace = opts.replace === true
 
-  const dep = { id: [] as string[], ws: [] as string[] }
+  const dep = { id: [] as string[], ws: [] as string[], release: [] as (string | null)[] }
   for (const [d, w] of data.deployments) {
     dep.id.push(d)
     dep.ws.push(w)
+    dep.release.push(data.releaseNames?.get(d) ?? null)
   }
+  const releaseNames = dep.release.filter((r) => r !== null).length
   const subj = { id: [] as string[], kind: [] as string[], key: [] as (string | null)[] }
   const rb = bindingColumns()
   let serviceAccounts = 0
@@ -192,11 +199,14 @@ export async function writeBindings(client: pg.ClientBase, data: BindingsData, o
     if (replace) await client.query(`TRUNCATE ${PERMGATE_TABLES.join(', ')}`)
     const triggersOff = bulk && (await disableRowTriggers(client))
 
+    // uniqueness at commit: the file may move a release name from one of its deployments to another
+    await client.query('SET CONSTRAINTS permgate_deployments_release_name_key DEFERRED')
     const deployments = await batched(
-      `INSERT INTO permgate_deployments (id, workspace_id) SELECT * FROM unnest($1::text[], $2::text[])
-       ON CONFLICT (id) DO UPDATE SET workspace_id = EXCLUDED.workspace_id
-       WHERE permgate_deployments.workspace_id IS DISTINCT FROM EXCLUDED.workspace_id`,
-      [dep.id, dep.ws],
+      `INSERT INTO permgate_deployments (id, workspace_id, release_name) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+       ON CONFLICT (id) DO UPDATE SET workspace_id = EXCLUDED.workspace_id, release_name = EXCLUDED.release_name
+       WHERE permgate_deployments.workspace_id IS DISTINCT FROM EXCLUDED.workspace_id
+          OR permgate_deployments.release_name IS DISTINCT FROM EXCLUDED.release_name`,
+      [dep.id, dep.ws, dep.release],
     )
     const subjects = await batched(
       `INSERT INTO permgate_subjects (id, kind) SELECT * FROM unnest($1::text[], $2::text[])
@@ -237,6 +247,7 @@ export async function writeBindings(client: pg.ClientBase, data: BindingsData, o
     await client.query('COMMIT')
     return {
       deployments: dep.id.length,
+      releaseNames,
       subjects: subj.id.length,
       serviceAccounts,
       apiKeys,
@@ -465,7 +476,7 @@ function report(file: string, url: string, replace: boolean, c: ImportCounts, ms
   const d = c.changed
   return [
     `imported ${file} into ${url} (${replace ? 'replace: everything else removed' : 'merge'}) in ${(ms / 1000).toFixed(2)} s`,
-    `  deployments:   ${c.deployments} (${d.deployments} new or changed)`,
+    `  deployments:   ${c.deployments} (${d.deployments} new or changed)${c.releaseNames > 0 ? `, ${c.releaseNames} with a release name` : ''}`,
     `  subjects:      ${c.subjects}, ${c.serviceAccounts} service account(s) (${d.subjects} new or changed)`,
     `  API keys:      ${c.apiKeys} (+${d.apiKeysAdded} -${d.apiKeysRemoved})`,
     `  role bindings: ${c.roleBindings} (+${d.roleBindingsAdded} -${d.roleBindingsRemoved})`,

@@ -114,6 +114,7 @@ const CONDITION_TEXT: Partial<Record<FieldReason, string>> = {
   invite_required: 'public signups are off (publicSignups: false): an invite token argument is required',
   principal_kind: 'the field is open to other kinds of principal only (conditions.principals)',
   ip_denied: 'the client address (--client-ip) is outside the ranges of conditions.ipAllow',
+  unknown_release: 'the release name (scope lookup: releaseName) is not one of a deployment in the bindings store',
 }
 
 function where(b: ResolvedBinding): string {

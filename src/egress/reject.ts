@@ -67,7 +67,8 @@ const CONDITION_MESSAGES: Partial<Record<FieldDecision['reason'], string>> = {
   invite_required: 'public signups are off: it needs an invite token',
   principal_kind: 'it is open to other kinds of principal',
   ip_denied: "the client's address is outside its allowed ranges",
-  invalid_scope: 'its scope argument is not an id',
+  invalid_scope: 'its scope arguments are not ids, or name different entities (two of a kind, or a deployment outside the workspace named)',
+  unknown_release: 'its release name names no deployment known to permgate',
   introspection_denied: 'introspection is denied by the policy',
 }
 

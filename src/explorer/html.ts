@@ -164,10 +164,11 @@ ${rows.join('\n')}
 }
 
 function grantText(g: GrantDef): string {
-  const parts = [`role from ${g.role.join('.')}`]
+  const parts = g.each === undefined ? [`role from ${g.role.join('.')}`] : [`each element of ${g.each.join('.')}: role from ${g.role.join('.')}`]
   if (g.scope !== undefined) parts.push(`scope ${g.scope}`)
   if (g.scopeFrom !== undefined) parts.push(`scope from ${g.scopeFrom.arg.join('.')} (${[...g.scopeFrom.values].map(([k, s]) => `${k}: ${s}`).join(', ')})`)
   if (g.entity !== undefined) parts.push(`entity from ${g.entity.join('.')}`)
+  if (g.within !== undefined) parts.push(`deployments within the workspace ${g.within.join('.')}`)
   if (g.default !== undefined) parts.push(`default ${g.default}`)
   if (g.optional) parts.push('optional')
   return `escalation guard: ${parts.join(', ')}`
@@ -176,7 +177,7 @@ function grantText(g: GrantDef): string {
 function conditionText(c: ConditionDef | undefined, policy: { publicSignups: boolean }): string[] {
   if (c === undefined) return []
   const out: string[] = []
-  if (c.grants !== undefined) out.push(grantText(c.grants))
+  for (const g of c.grants ?? []) out.push(grantText(g))
   if (c.invite !== undefined) out.push(`invite token in ${c.invite.join('.')}${policy.publicSignups ? ' (inactive: publicSignups is true)' : ''}`)
   if (c.principals !== undefined) out.push(`principals: ${[...c.principals].join(', ')}`)
   if (c.ipAllow !== undefined) out.push(`ipAllow: ${c.ipAllow.join(', ')}`)
@@ -186,7 +187,7 @@ function conditionText(c: ConditionDef | undefined, policy: { publicSignups: boo
 function rulesSection(rules: readonly RuleView[], publicSignups: boolean): string {
   const rows = rules.map((v) => {
     const r = v.rule
-    const scope = r.scope.map((s) => `${s.kind}: ${s.path.join('.')}`).join(', ')
+    const scope = r.scope.map((s) => `${s.kind}: ${s.path.join('.')}${s.lookup === undefined ? '' : ` (by ${s.lookup})`}`).join(', ')
     const passes = v.passes === 'anyone'
       ? 'anyone (no credential needed)'
       : v.passes === 'authenticated'

@@ -71,17 +71,27 @@ export function resolveArgPathStrict(
   return valueOf(node, variables, defaults)
 }
 
-function walkStrict(value: unknown, path: readonly string[], from: number): unknown {
+/**
+ * The value at `path` inside an argument's value (an element of a list argument), as strictly as
+ * {@link resolveArgPathStrict}: every object on the way must be a {@link isStrictRecord}.
+ */
+export function walkStrict(value: unknown, path: readonly string[], from = 0): unknown {
   let current = value
   for (let i = from; i < path.length; i++) {
     if (current === undefined || current === null) return current
-    if (!isPlainObject(current)) return NOT_PLAIN
-    for (const k of PROTOTYPE_KEYS) if (Object.hasOwn(current, k)) return NOT_PLAIN
+    if (!isStrictRecord(current)) return NOT_PLAIN
     const key = path[i]!
     if (!Object.hasOwn(current, key)) return undefined
     current = current[key]
   }
   return current
+}
+
+/** A plain object (or a literal input object) without a `__proto__`, `constructor` or `prototype` own key. */
+export function isStrictRecord(value: unknown): value is Record<string, unknown> {
+  if (!isPlainObject(value)) return false
+  for (const k of PROTOTYPE_KEYS) if (Object.hasOwn(value, k)) return false
+  return true
 }
 
 /** A whole argument as a plain JS value (input objects have a null prototype), for display. */

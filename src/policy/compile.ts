@@ -2,7 +2,7 @@ import { PermgateError, type Warning } from '../errors.js'
 import { maskOf, orInto, wordsFor } from './bits.js'
 import { scopeOf, validatePermissionName } from './permissions.js'
 import { compileCidrs } from './ip.js'
-import type { CompiledCondition, CompiledPolicy, CompiledRole, CompiledRule, ConditionDef, GrantScope, Mask, PolicySource, RoleDef } from './types.js'
+import type { CompiledCondition, CompiledPolicy, CompiledRole, CompiledRule, ConditionDef, EntityKind, GrantScope, KindMasks, Mask, PolicySource, RoleDef } from './types.js'
 
 /**
  * Validates a policy and compiles it: permission -> bit, role -> bitset with inheritance and
@@ -105,6 +105,7 @@ export function compilePolicy(src: PolicySource): CompiledPolicy {
         place: def.place,
       })
     }
+    const kinds = new Set(def.scope.map((a) => a.kind))
     const cond = conditionOf.get(key)
     const compiled: CompiledRule = {
       key,
@@ -116,7 +117,8 @@ export function compilePolicy(src: PolicySource): CompiledPolicy {
       required: maskOf(words, def.permissions.map((p) => bitOf.get(p) as number)),
       scoped,
       scope: def.scope,
-      condition: cond === undefined ? undefined : compileCondition(cond, def.scope.length > 0, src),
+      byKind: kinds.size > 1 ? kindMasks(def.permissions, words, bitOf) : undefined,
+      condition: cond === undefined ? undefined : compileCondition(cond, kinds, src),
     }
     conditionOf.delete(key)
     rules.set(key, compiled)
@@ -150,21 +152,29 @@ export function compilePolicy(src: PolicySource): CompiledPolicy {
   }
 }
 
-function compileCondition(c: ConditionDef, hasScopeArgs: boolean, src: PolicySource): CompiledCondition {
-  const g = c.grants
-  if (g !== undefined) {
-    const fail = (msg: string): never => {
-      throw new PermgateError('PERMGATE_ERR_POLICY_CONDITION', `${c.key}: ${msg}`, c.place)
-    }
+/** The required bits of a rule by permission prefix, for a rule whose scope names both kinds. */
+function kindMasks(permissions: readonly string[], words: number, bitOf: ReadonlyMap<string, number>): KindMasks {
+  const of = (kind: string): Mask => maskOf(words, permissions.filter((p) => scopeOf(p) === kind).map((p) => bitOf.get(p) as number))
+  const unscoped = permissions.some((p) => !['system', 'workspace', 'deployment'].includes(scopeOf(p)))
+  return { system: of('system'), workspace: of('workspace'), deployment: of('deployment'), unscoped }
+}
+
+function compileCondition(c: ConditionDef, kinds: ReadonlySet<EntityKind>, src: PolicySource): CompiledCondition {
+  const fail = (msg: string): never => {
+    throw new PermgateError('PERMGATE_ERR_POLICY_CONDITION', `${c.key}: ${msg}`, c.place)
+  }
+  for (const g of c.grants ?? []) {
     if (src.roleScopes.size === 0) fail('grants needs roleScopes in policy.yaml (the roles each scope may grant)')
     if (g.default !== undefined && !src.roleScopes.has(g.default)) fail(`grants.default ${g.default} is not a role listed under roleScopes`)
-    if (g.scope === undefined && g.scopeFrom === undefined && !hasScopeArgs) {
-      fail('grants names no scope: give grants.scope or grants.scopeFrom, or scope arguments on the rule')
+    if (g.scope === undefined && g.scopeFrom === undefined) {
+      if (kinds.size === 0) fail('grants names no scope: give grants.scope or grants.scopeFrom, or scope arguments on the rule')
+      // the rule's entity is the grant's scope only when there is one kind of it
+      if (kinds.size > 1) fail('the rule names a workspace and a deployment: give grants.scope (workspace or deployment)')
     }
     if (g.scope === 'system' && g.entity !== undefined) fail('a system grant names no entity')
   }
   return {
-    grants: g,
+    grants: c.grants,
     invite: src.publicSignups ? undefined : c.invite,
     principals: c.principals,
     ipAllow: c.ipAllow === undefined ? undefined : compileCidrs(c.ipAllow, 'PERMGATE_ERR_POLICY_CONDITION', c.place),

@@ -5,7 +5,7 @@ import { isRecord, placeOf, readYamlFile, type YamlFile } from './yaml.js'
 const FIELD = /^(Query|Mutation|Subscription)\.([_A-Za-z][_0-9A-Za-z]*)$/
 const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/
 const CONDITION_KEYS = new Set(['grants', 'invite', 'principals', 'ipAllow'])
-const GRANT_KEYS = new Set(['role', 'scope', 'scopeFrom', 'entity', 'default', 'optional'])
+const GRANT_KEYS = new Set(['role', 'scope', 'scopeFrom', 'entity', 'default', 'optional', 'each', 'within'])
 export const GRANT_SCOPES: readonly GrantScope[] = ['system', 'workspace', 'deployment']
 const KINDS = new Set(['user', 'serviceAccount'])
 
@@ -54,7 +54,7 @@ function readCondition(key: string, c: unknown, at: (k?: string) => ErrorPlace):
   }
   return {
     key,
-    grants: c.grants === undefined ? undefined : readGrant(c.grants, (msg) => fail(msg, 'grants')),
+    grants: c.grants === undefined ? undefined : readGrants(c.grants, (msg) => fail(msg, 'grants')),
     invite: c.invite === undefined ? undefined : argPath(c.invite, (msg) => fail(`invite: ${msg}`, 'invite')),
     principals,
     ipAllow,
@@ -62,8 +62,15 @@ function readCondition(key: string, c: unknown, at: (k?: string) => ErrorPlace):
   }
 }
 
+/** One grant, or a list of them (a field that grants a role and a list of roles): every one is guarded. */
+function readGrants(v: unknown, fail: (msg: string) => never): GrantDef[] {
+  if (!Array.isArray(v)) return [readGrant(v, fail)]
+  if (v.length === 0) return fail('grants must be a grant or a non-empty list of grants')
+  return v.map((g, i) => readGrant(g, (msg) => fail(`grants[${i}]: ${msg}`)))
+}
+
 function readGrant(g: unknown, fail: (msg: string) => never): GrantDef {
-  if (!isRecord(g)) return fail('grants must be a map: { role: <argument path>, scope?, scopeFrom?, entity?, default?, optional? }')
+  if (!isRecord(g)) return fail('grants must be a map: { role: <argument path>, scope?, scopeFrom?, entity?, default?, optional?, each?, within? }')
   for (const k of Object.keys(g)) if (!GRANT_KEYS.has(k)) fail(`unknown key "${k}" in grants (known: ${[...GRANT_KEYS].join(', ')})`)
   const scope = g.scope
   if (scope !== undefined && !GRANT_SCOPES.includes(scope as GrantScope)) fail(`grants.scope must be one of ${GRANT_SCOPES.join(', ')}`)
@@ -84,7 +91,16 @@ function readGrant(g: unknown, fail: (msg: string) => never): GrantDef {
   if (g.default !== undefined && typeof g.default !== 'string') fail('grants.default must be a role id')
   if (g.optional !== undefined && typeof g.optional !== 'boolean') fail('grants.optional must be true or false')
   if (g.optional === true && g.default !== undefined) fail('grants.optional and grants.default contradict each other')
+  const each = g.each === undefined ? undefined : argPath(g.each, (m) => fail(`grants.each: ${m}`))
+  if (each !== undefined) {
+    // every element names its own entity: the rule's entity or an argument chosen scope would be another's
+    if (scope === undefined || scopeFrom !== undefined) fail('grants.each needs a fixed grants.scope (system, workspace or deployment)')
+    if (scope !== 'system' && g.entity === undefined) fail('grants.each needs grants.entity: the path of the entity id inside each element')
+  }
+  if (g.within !== undefined && (each === undefined || scope !== 'deployment')) fail('grants.within goes with grants.each and scope: deployment')
   return {
+    each,
+    within: g.within === undefined ? undefined : argPath(g.within, (m) => fail(`grants.within: ${m}`)),
     role: argPath(g.role, (m) => fail(`grants.role: ${m}`)),
     scope: scope as GrantScope | undefined,
     scopeFrom,

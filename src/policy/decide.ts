@@ -1,10 +1,11 @@
-import { NOT_PLAIN, resolveArgPath, resolveArgPathStrict } from '../operation/args.js'
+import { isStrictRecord, NOT_PLAIN, resolveArgPath, resolveArgPathStrict, walkStrict } from '../operation/args.js'
 import type { ExtractedOperation, OperationType, RootField } from '../operation/types.js'
 import { orInto } from './bits.js'
 import { NO_CONTEXT, type RequestContext } from './context.js'
 import { cidrsContain } from './ip.js'
+import { scopeOf } from './permissions.js'
 import { DEFAULT_DECISIONS_PER_PRINCIPAL, type PrincipalMasks } from './principal.js'
-import type { CompiledCondition, CompiledPolicy, CompiledRule, Combinator, EntityKind, GrantDef, GrantScope, Mask } from './types.js'
+import type { CompiledCondition, CompiledPolicy, CompiledRule, Combinator, EntityKind, GrantDef, GrantScope, KindMasks, Mask } from './types.js'
 
 /** Why a field was allowed. */
 export type AllowReason = 'public' | 'authenticated' | 'permission' | 'typename' | 'introspection'
@@ -13,7 +14,8 @@ export type DenyReason =
   | 'unauthenticated' // the field needs a principal and there is none
   | 'missing_permission' // the principal's roles do not hold what the rule requires
   | 'no_rule' // unknown root field: denied by default
-  | 'invalid_scope' // the scope argument is not an id (an object, a list, an empty string)
+  | 'invalid_scope' // a scope argument is no id (an object, a list, an empty string), two name different entities of a kind, or the deployment is not the workspace's
+  | 'unknown_release' // a scope argument's release name names no deployment the bindings store knows
   | 'introspection_denied'
   | 'escalation' // the role the field grants is of another scope, holds more than the caller does there, or cannot be read for sure
   | 'invite_required' // public signups are off and no invite token was given
@@ -58,6 +60,7 @@ const ALLOWED: Readonly<Record<FieldReason, boolean>> = {
   missing_permission: false,
   no_rule: false,
   invalid_scope: false,
+  unknown_release: false,
   introspection_denied: false,
   escalation: false,
   invite_required: false,
@@ -65,13 +68,15 @@ const ALLOWED: Readonly<Record<FieldReason, boolean>> = {
   ip_denied: false,
 }
 
-/** Scratch for the entity a field's scope resolved to, read right after each field's decision. */
+/** Scratch for the entities a field's scope resolved to, read right after each field's decision. */
 interface Scratch {
-  kind: EntityKind | undefined
-  id: string | undefined
+  workspace: string | undefined
+  deployment: string | undefined
+  /** A release name the store does not know (reported as the denial's scope). */
+  release: string | undefined
 }
 // Deciding is synchronous and never re-entrant, so one scratch serves every call.
-const SCRATCH: Scratch = { kind: undefined, id: undefined }
+const SCRATCH: Scratch = { workspace: undefined, deployment: undefined, release: undefined }
 
 /**
  * Decides one operation for one principal: allowed only if every root field is allowed.
@@ -92,7 +97,7 @@ export function decide(
     const reason = decideField(policy, pm, op, f, variables, ctx, SCRATCH)
     if (ALLOWED[reason]) continue
     if (reason === 'unauthenticated') unauthenticated = true
-    ;(denied ??= []).push(describe(policy, op.type, f, reason, SCRATCH))
+    ;(denied ??= []).push(describe(policy, pm, op.type, f, reason, SCRATCH))
   }
   if (!denied) return { allowed: true, reason: 'allowed', operationType: op.type, operationName: op.name, denied: NONE }
   return {
@@ -113,12 +118,12 @@ export function decideFields(
   ctx: RequestContext = NO_CONTEXT,
 ): FieldDecision[] {
   return op.fields.map((f) => {
-    const scratch: Scratch = { kind: undefined, id: undefined }
-    return describe(policy, op.type, f, decideField(policy, pm, op, f, variables, ctx, scratch), scratch)
+    const scratch: Scratch = { workspace: undefined, deployment: undefined, release: undefined }
+    return describe(policy, pm, op.type, f, decideField(policy, pm, op, f, variables, ctx, scratch), scratch)
   })
 }
 
-function describe(policy: CompiledPolicy, type: OperationType, f: RootField, reason: FieldReason, s: Scratch): FieldDecision {
+function describe(policy: CompiledPolicy, pm: PrincipalMasks, type: OperationType, f: RootField, reason: FieldReason, s: Scratch): FieldDecision {
   const rule = policy.rulesByType[type].get(f.name)
   return {
     type,
@@ -128,8 +133,39 @@ function describe(policy: CompiledPolicy, type: OperationType, f: RootField, rea
     reason,
     required: rule?.permissions ?? [],
     op: rule?.access === 'permission' ? rule.op : undefined,
-    scope: s.kind !== undefined && s.id !== undefined ? { kind: s.kind, id: s.id } : null,
+    scope: reportedScope(policy, pm, rule, reason, s),
   }
+}
+
+/**
+ * The entity a decision reports (error bodies, the decision log): the one the field named; for a
+ * rule naming a workspace and a deployment, the entity of the first scoped permission the caller
+ * lacks (else the first named); an unknown release name as written; none for an invalid scope.
+ */
+function reportedScope(policy: CompiledPolicy, pm: PrincipalMasks, rule: CompiledRule | undefined, reason: FieldReason, s: Scratch): EntityRef | null {
+  if (reason === 'invalid_scope') return null
+  if (reason === 'unknown_release') return s.release === undefined ? null : { kind: 'deployment', id: s.release }
+  const ws = s.workspace
+  const dep = s.deployment
+  if (ws === undefined) return dep === undefined ? null : { kind: 'deployment', id: dep }
+  if (dep === undefined) return { kind: 'workspace', id: ws }
+  return bothReported(policy, pm, rule, reason, ws, dep)
+}
+
+/** Kept apart so that the common case above stays small enough to inline. */
+function bothReported(policy: CompiledPolicy, pm: PrincipalMasks, rule: CompiledRule | undefined, reason: FieldReason, ws: string, dep: string): EntityRef {
+  if (reason === 'missing_permission' && rule !== undefined) {
+    for (const p of rule.permissions) {
+      const kind = scopeOf(p)
+      if (kind !== 'workspace' && kind !== 'deployment') continue
+      const id = kind === 'workspace' ? ws : dep
+      const bit = policy.bitOf.get(p) as number
+      const m = entityMask(pm, kind, id)
+      const have = ((m === null ? 0 : (m[bit >>> 5] as number)) | (pm.global[bit >>> 5] as number)) >>> 0
+      if ((have & (1 << (bit & 31))) === 0) return { kind, id }
+    }
+  }
+  return rule?.scope[0]?.kind === 'deployment' ? { kind: 'deployment', id: dep } : { kind: 'workspace', id: ws }
 }
 
 function decideField(
@@ -141,8 +177,9 @@ function decideField(
   ctx: RequestContext,
   s: Scratch,
 ): FieldReason {
-  s.kind = undefined
-  s.id = undefined
+  s.workspace = undefined
+  s.deployment = undefined
+  s.release = undefined
   const anonymous = pm.principal.kind === 'anonymous'
   if (f.name.charCodeAt(0) === 95 /* _ */ && f.name.charCodeAt(1) === 95) {
     if (f.name === '__typename') return 'typename'
@@ -161,9 +198,9 @@ function decideField(
     if (anonymous) return 'unauthenticated'
     if (rule.access === 'authenticated') return 'authenticated'
     if (!rule.scoped) return permits(pm, rule, undefined, null) ? 'permission' : 'missing_permission'
-    const id = resolveScope(rule, f, variables, op.variableDefaults, s)
-    if (id === INVALID) return 'invalid_scope'
-    return permits(pm, rule, s.kind, id) ? 'permission' : 'missing_permission'
+    const bad = resolveScope(pm, rule, f, variables, op.variableDefaults, s)
+    if (bad !== undefined) return bad
+    return holds(pm, rule, s.workspace, s.deployment) ? 'permission' : 'missing_permission'
   }
 
   // A rule with conditions: the rule first, then every condition must hold.
@@ -174,9 +211,10 @@ function decideField(
   else if (rule.access === 'authenticated') reason = 'authenticated'
   else {
     // the scope is resolved even when only system permissions are required: a grant may need it
-    const id = rule.scope.length === 0 ? null : resolveScope(rule, f, variables, op.variableDefaults, s)
-    if (id === INVALID) return 'invalid_scope'
-    if (!permits(pm, rule, rule.scoped ? s.kind : undefined, rule.scoped ? id : null)) return 'missing_permission'
+    const bad = rule.scope.length === 0 ? undefined : resolveScope(pm, rule, f, variables, op.variableDefaults, s)
+    if (bad !== undefined) return bad
+    const ok = rule.scoped ? holds(pm, rule, s.workspace, s.deployment) : permits(pm, rule, undefined, null)
+    if (!ok) return 'missing_permission'
     reason = 'permission'
   }
   return conditionFails(policy, pm, op, f, variables, c, s) ?? reason
@@ -201,7 +239,13 @@ function conditionFails(
     const token = resolveArgPath(f, c.invite, variables, op.variableDefaults)
     if (typeof token !== 'string' || token.trim() === '') return 'invite_required'
   }
-  if (c.grants !== undefined && !grantWithin(policy, pm, op, f, variables, c.grants, s)) return 'escalation'
+  const grants = c.grants
+  if (grants !== undefined) {
+    for (let i = 0; i < grants.length; i++) {
+      const g = grants[i] as GrantDef
+      if (!(g.each === undefined ? grantWithin(policy, pm, op, f, variables, g, s) : eachWithin(policy, pm, op, f, variables, g, g.each))) return 'escalation'
+    }
+  }
   return undefined
 }
 
@@ -223,23 +267,16 @@ function grantWithin(
   s: Scratch,
 ): boolean {
   const defaults = op.variableDefaults
-  let role = resolveArgPathStrict(f, g.role, variables, defaults)
-  if (role === NOT_PLAIN) return false
-  if (role === undefined || role === null) {
-    if (g.optional) return true
-    if (g.default === undefined) return false
-    role = g.default
-  }
-  if (typeof role !== 'string') return false
-  const grant = policy.grantable.get(role)
+  const grant = grantedRole(policy, g, resolveArgPathStrict(f, g.role, variables, defaults))
   if (grant === undefined) return false
+  if (grant === null) return true
 
   let scope: GrantScope | undefined = g.scope
   if (g.scopeFrom !== undefined) {
     const v = resolveArgPathStrict(f, g.scopeFrom.arg, variables, defaults)
     scope = typeof v === 'string' ? g.scopeFrom.values.get(v) : undefined
   } else if (scope === undefined) {
-    scope = s.kind
+    scope = s.workspace !== undefined ? 'workspace' : s.deployment !== undefined ? 'deployment' : undefined
   }
   if (scope === undefined || grant.scope !== scope) return false
 
@@ -247,17 +284,81 @@ function grantWithin(
   if (scope !== 'system') {
     if (g.entity !== undefined) {
       const v = resolveArgPathStrict(f, g.entity, variables, defaults)
-      if (typeof v === 'string' && v !== '') id = v
-      else if (typeof v === 'number' && Number.isSafeInteger(v)) id = String(v)
-      else if (v !== undefined && v !== null) return false
-    } else if (s.kind === scope) {
-      id = s.id ?? null
+      id = idOf(v)
+      if (id === null && v !== undefined && v !== null) return false
+    } else {
+      id = (scope === 'workspace' ? s.workspace : s.deployment) ?? null
     }
   }
-  // The caller's own set at that scope: system and global masks, plus the entity's.
-  const entity = id === null ? undefined : scope === 'workspace' ? pm.workspaces.get(id) : (deploymentMask(pm, id) ?? undefined)
+  return callerHolds(pm, grant.mask, scope, id)
+}
+
+/**
+ * The escalation guard over a list argument (`workspaceAddTeam(deploymentRoles: [{ deploymentId,
+ * role }])`): every element is a grant of its own, guarded at its own entity. The list and its
+ * elements are read as strictly as a payload: anything but a list of plain objects is denied; an
+ * absent or null list grants nothing, nor does an empty one. With `within`, every element's
+ * deployment must be one of that workspace's (an operation on one workspace must not grant roles
+ * on another's deployments).
+ */
+function eachWithin(
+  policy: CompiledPolicy,
+  pm: PrincipalMasks,
+  op: ExtractedOperation,
+  f: RootField,
+  variables: Readonly<Record<string, unknown>> | undefined,
+  g: GrantDef,
+  each: readonly string[],
+): boolean {
+  const defaults = op.variableDefaults
+  const list = resolveArgPathStrict(f, each, variables, defaults)
+  if (list === undefined || list === null) return true
+  if (!Array.isArray(list)) return false
+  if (list.length === 0) return true
+  let workspace: string | null = null
+  if (g.within !== undefined) {
+    workspace = idOf(resolveArgPathStrict(f, g.within, variables, defaults))
+    if (workspace === null) return false
+  }
+  const scope = g.scope as GrantScope
+  for (let i = 0; i < list.length; i++) {
+    const el: unknown = list[i]
+    if (!isStrictRecord(el)) return false
+    const grant = grantedRole(policy, g, walkStrict(el, g.role))
+    if (grant === undefined) return false
+    if (grant === null) continue
+    if (grant.scope !== scope) return false
+    let id: string | null = null
+    if (scope !== 'system') {
+      id = idOf(walkStrict(el, g.entity as readonly string[]))
+      if (id === null) return false
+      if (workspace !== null && pm.parentOf.get(id) !== workspace) return false
+    }
+    if (!callerHolds(pm, grant.mask, scope, id)) return false
+  }
+  return true
+}
+
+/**
+ * The role a grant's role value names: what granting it gives, null when nothing is granted (an
+ * optional role left out), undefined when it must be denied (not a role of roleScopes, not read
+ * for sure, absent without a default).
+ */
+function grantedRole(policy: CompiledPolicy, g: GrantDef, v: unknown): { readonly scope: GrantScope; readonly mask: Mask } | null | undefined {
+  if (v === NOT_PLAIN) return undefined
+  let role = v
+  if (role === undefined || role === null) {
+    if (g.optional) return null
+    if (g.default === undefined) return undefined
+    role = g.default
+  }
+  return typeof role === 'string' ? policy.grantable.get(role) : undefined
+}
+
+/** Whether the caller holds all of `want` at the scope: system and global masks, plus the entity's. */
+function callerHolds(pm: PrincipalMasks, want: Mask, scope: GrantScope, id: string | null): boolean {
+  const entity = id === null || scope === 'system' ? undefined : scope === 'workspace' ? pm.workspaces.get(id) : (deploymentMask(pm, id) ?? undefined)
   const cascaded = id !== null && scope === 'workspace' ? pm.cascaded.get(id) : undefined
-  const want = grant.mask
   for (let i = 0; i < want.length; i++) {
     const w = want[i] as number
     if (w === 0) continue
@@ -267,14 +368,54 @@ function grantWithin(
   return true
 }
 
+/** An entity id as a scope or grant argument may give it: a non-empty string or a safe integer; else null. */
+function idOf(v: unknown): string | null {
+  if (typeof v === 'string') return v === '' ? null : v
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v)
+  return null
+}
+
 /**
  * Whether the principal holds what a permission rule requires, with scoped permissions
- * checked on the entity (kind, id); `id` null: no entity named, scoped permissions fail.
+ * checked on the entity (kind, id); `id` null: no entity named, scoped permissions fail. For a
+ * rule naming both kinds, the entity counts for the permissions of its kind only.
  */
 export function permits(pm: PrincipalMasks, rule: CompiledRule, kind: EntityKind | undefined, id: string | null): boolean {
+  if (rule.byKind !== undefined) {
+    return permitsAt(pm, rule, kind === 'workspace' ? id : null, kind === 'deployment' ? id : null)
+  }
   if (id === null) return passes(rule, pm.system, undefined, undefined)
   const entity = kind === 'workspace' ? pm.workspaces.get(id) : deploymentMask(pm, id)
   return passes(rule, pm.system, entity ?? undefined, pm.global)
+}
+
+/**
+ * The same with a workspace and a deployment named (null: none): a rule naming one kind checks
+ * every scoped permission on the entity of that kind (the workspace when both are given); a rule
+ * naming both checks workspace.* on the workspace and deployment.* on the deployment.
+ */
+export function permitsAt(pm: PrincipalMasks, rule: CompiledRule, workspace: string | null, deployment: string | null): boolean {
+  return holds(pm, rule, workspace ?? undefined, deployment ?? undefined)
+}
+
+function holds(pm: PrincipalMasks, rule: CompiledRule, ws: string | undefined, dep: string | undefined): boolean {
+  const k = rule.byKind
+  if (k === undefined) {
+    if (ws !== undefined) return passes(rule, pm.system, pm.workspaces.get(ws), pm.global)
+    if (dep !== undefined) return passes(rule, pm.system, deploymentMask(pm, dep) ?? undefined, pm.global)
+    return passes(rule, pm.system, undefined, undefined)
+  }
+  return passesByKind(
+    rule.op,
+    k,
+    pm,
+    ws === undefined ? undefined : (pm.workspaces.get(ws) ?? null),
+    dep === undefined ? undefined : deploymentMask(pm, dep),
+  )
+}
+
+function entityMask(pm: PrincipalMasks, kind: EntityKind, id: string): Mask | null {
+  return kind === 'workspace' ? (pm.workspaces.get(id) ?? null) : deploymentMask(pm, id)
 }
 
 /** What the principal holds on deployment `id`: bound there, or cascaded from its workspace. */
@@ -294,32 +435,78 @@ function deploymentMask(pm: PrincipalMasks, id: string): Mask | null {
   return m
 }
 
-const INVALID = Symbol('invalid scope')
-
 /**
- * The first scope argument present names the entity; null and absent arguments are skipped.
- * Returns the entity id (its kind in `s`), null when none is named, INVALID when the value is
- * no id: deny on doubt rather than guess.
+ * The entities a field's scope arguments name, per kind, into `s`; undefined when they do, else
+ * the reason to deny. Null and absent arguments are skipped; every present argument of a kind must
+ * name the same entity (an upstream could act on either); a value that is no id is
+ * invalid_scope, a release name the store does not know unknown_release; with a workspace and a
+ * deployment named, the deployment must be the workspace's: deny on doubt rather than guess.
  */
 function resolveScope(
+  pm: PrincipalMasks,
   rule: CompiledRule,
   f: RootField,
   variables: Readonly<Record<string, unknown>> | undefined,
   defaults: Readonly<Record<string, unknown>>,
   s: Scratch,
-): string | null | typeof INVALID {
-  for (const arg of rule.scope) {
+): 'invalid_scope' | 'unknown_release' | undefined {
+  const args = rule.scope
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as CompiledRule['scope'][number]
     const v = resolveArgPath(f, arg.path, variables, defaults)
     if (v === undefined || v === null) continue
-    let id: string
-    if (typeof v === 'string' && v !== '') id = v
-    else if (typeof v === 'number' && Number.isSafeInteger(v)) id = String(v)
-    else return INVALID
-    s.kind = arg.kind
-    s.id = id
-    return id
+    let id: string | null
+    if (arg.lookup === 'releaseName') {
+      if (typeof v !== 'string' || v === '') return 'invalid_scope'
+      id = pm.releases.deploymentByReleaseName(v) ?? null
+      if (id === null) {
+        s.release = v
+        return 'unknown_release'
+      }
+    } else {
+      id = idOf(v)
+      if (id === null) return 'invalid_scope'
+    }
+    if (arg.kind === 'workspace') {
+      if (s.workspace !== undefined && s.workspace !== id) return 'invalid_scope'
+      s.workspace = id
+    } else {
+      if (s.deployment !== undefined && s.deployment !== id) return 'invalid_scope'
+      s.deployment = id
+    }
   }
-  return null
+  if (s.workspace !== undefined && s.deployment !== undefined && pm.parentOf.get(s.deployment) !== s.workspace) return 'invalid_scope'
+  return undefined
+}
+
+/**
+ * A rule naming both kinds, in one pass over the words: system bits from the system mask,
+ * workspace bits from the workspace's mask and `global` (only with a workspace named), deployment
+ * bits likewise. `ws`/`dep`: undefined when not named, null when named with nothing bound there.
+ */
+function passesByKind(op: Combinator, k: KindMasks, pm: PrincipalMasks, ws: Mask | null | undefined, dep: Mask | null | undefined): boolean {
+  const and = op === 'AND'
+  if (and && k.unscoped) return false
+  const sys = pm.system
+  const g = pm.global
+  const w = ws !== undefined
+  const d = dep !== undefined
+  for (let i = 0; i < sys.length; i++) {
+    const rs = k.system[i] as number
+    const rw = k.workspace[i] as number
+    const rd = k.deployment[i] as number
+    if ((rs | rw | rd) === 0) continue
+    const gi = g[i] as number
+    const hs = ((sys[i] as number) & rs) >>> 0
+    const hw = w ? ((((ws ? (ws[i] as number) : 0) | gi) & rw) >>> 0) : 0
+    const hd = d ? ((((dep ? (dep[i] as number) : 0) | gi) & rd) >>> 0) : 0
+    if (and) {
+      if (hs !== rs || hw !== rw || hd !== rd) return false
+    } else if ((hs | hw | hd) !== 0) {
+      return true
+    }
+  }
+  return and
 }
 
 /** One pass over the words: system bits from `sys`, scoped bits from the entity's mask and `g`. */

@@ -1,6 +1,6 @@
 import { FileBindingsStore } from '../bindings/file.js'
 import { ANONYMOUS, type Binding, type Principal, type SubjectEntry } from '../bindings/types.js'
-import { permits } from './decide.js'
+import { permits, permitsAt } from './decide.js'
 import { scopeOf } from './permissions.js'
 import { compilePrincipal, type PrincipalMasks } from './principal.js'
 import type { CompiledPolicy, CompiledRule } from './types.js'
@@ -129,5 +129,7 @@ function allows(rule: CompiledRule | undefined, pm: PrincipalMasks): boolean {
   if (rule.access === 'authenticated') return true
   const arg = rule.scoped ? rule.scope[0] : undefined
   if (arg === undefined) return permits(pm, rule, undefined, null)
+  // a rule naming both kinds: both entities named (the deployment is the workspace's)
+  if (rule.byKind !== undefined) return permitsAt(pm, rule, DIFF_WORKSPACE, DIFF_DEPLOYMENT)
   return permits(pm, rule, arg.kind, arg.kind === 'workspace' ? DIFF_WORKSPACE : DIFF_DEPLOYMENT)
 }

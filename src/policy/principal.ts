@@ -26,6 +26,8 @@ export interface PrincipalMasks {
   readonly cascaded: ReadonlyMap<string, Mask>
   /** deployment -> workspace, from the store the masks were computed with. */
   readonly parentOf: ReadonlyMap<string, string>
+  /** The store the masks were computed with, for release name -> deployment (scope `lookup: releaseName`). */
+  readonly releases: Pick<BindingsStore, 'deploymentByReleaseName'>
   readonly bindings: readonly ResolvedBinding[]
   /**
    * Decisions of operations that use no variables, by operation: they depend on nothing else.
@@ -83,5 +85,5 @@ export function compilePrincipal(policy: CompiledPolicy, store: BindingsStore, p
   }
   andInto(system, policy.systemBits)
   andNotInto(global, policy.systemBits)
-  return { principal, system, global, workspaces, deployments, cascaded, parentOf: store.deployments, bindings, decisions: new Map(), resolvedDeployments: new Map() }
+  return { principal, system, global, workspaces, deployments, cascaded, parentOf: store.deployments, releases: store, bindings, decisions: new Map(), resolvedDeployments: new Map() }
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { Kind, parse, type DirectiveNode, type FieldDefinitionNode, type ValueNode } from 'graphql'
 import { PermgateError, type ErrorPlace } from '../errors.js'
 import type { OperationType } from '../operation/types.js'
+import { readScopeArgs } from './scope-args.js'
 import type { RuleDef, ScopeArg } from './types.js'
 
 /** A root field as an SDL declares it. */
@@ -60,7 +61,8 @@ export function readSchemaFields(file: string): SchemaField[] {
 /**
  * Rules from Houston's directive: no `@auth` = public; `@auth` without permissions = any
  * authenticated caller; otherwise the permissions combined with `op` (AND by default).
- * The scope is the first of `defaultScope`'s arguments the field declares.
+ * The scope is `@auth(scope:)` (the rules file's scope entries), else every one of
+ * `defaultScope`'s single-argument entries the field declares.
  */
 export function rulesFromSchema(file: string, defaultScope: readonly ScopeArg[]): RuleDef[] {
   return readSchemaFields(file).map((f) => {
@@ -72,9 +74,15 @@ export function rulesFromSchema(file: string, defaultScope: readonly ScopeArg[])
       throw new PermgateError('PERMGATE_ERR_POLICY_SCHEMA', '@auth(permissions:) must be a list of strings', f.place)
     }
     if (op !== 'AND' && op !== 'OR') throw new PermgateError('PERMGATE_ERR_POLICY_SCHEMA', '@auth(op:) must be AND or OR', f.place)
-    if (!permissions || permissions.length === 0) return rule(f, 'authenticated', [], 'AND', [])
-    const scope = defaultScope.filter((s) => s.path.length === 1 && f.args.includes(s.path[0] as string))
-    return rule(f, 'permission', permissions as string[], op, scope)
+    const written = directiveArg(auth, 'scope', f.place)
+    const scope = written === undefined ? undefined : readScopeArgs(written, f.place)
+    for (const s of scope ?? []) {
+      if (!f.args.includes(s.path[0] as string)) {
+        throw new PermgateError('PERMGATE_ERR_POLICY_SCHEMA', `@auth(scope:) names "${s.path.join('.')}", but ${f.type}.${f.name} has no argument ${s.path[0]}`, f.place)
+      }
+    }
+    if (!permissions || permissions.length === 0) return rule(f, 'authenticated', [], 'AND', scope ?? [])
+    return rule(f, 'permission', permissions as string[], op, scope ?? defaultScope.filter((s) => s.path.length === 1 && f.args.includes(s.path[0] as string)))
   })
 }
 
@@ -94,9 +102,15 @@ function literal(v: ValueNode, place: ErrorPlace): unknown {
       return v.value
     case Kind.LIST:
       return v.values.map((x) => literal(x, place))
+    case Kind.OBJECT: {
+      // no prototype: a field named __proto__ stays a key (and is refused as a scope kind)
+      const out: Record<string, unknown> = Object.create(null)
+      for (const field of v.fields) out[field.name.value] = literal(field.value, place)
+      return out
+    }
     case Kind.NULL:
       return undefined
     default:
-      throw new PermgateError('PERMGATE_ERR_POLICY_SCHEMA', `@auth takes literal strings and enums, got ${v.kind}`, place)
+      throw new PermgateError('PERMGATE_ERR_POLICY_SCHEMA', `@auth takes literal strings, enums, lists and objects, got ${v.kind}`, place)
   }
 }

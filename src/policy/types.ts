@@ -24,11 +24,20 @@ export interface RoleDef {
   readonly placeOfPermission: (permission: string) => ErrorPlace
 }
 
-/** Where a scoped permission of a rule is checked: the first present argument wins. */
+/** How a scope argument's value becomes an entity id: `releaseName` maps a release name to its deployment. */
+export type ScopeLookup = 'releaseName'
+export const SCOPE_LOOKUPS: readonly ScopeLookup[] = ['releaseName']
+
+/**
+ * An argument naming the entity of one kind a rule's scoped permissions are checked on. Every
+ * present argument of a kind must name the same entity.
+ */
 export interface ScopeArg {
   readonly kind: EntityKind
   /** Argument path: `workspaceUuid`, or into an input object: `input.workspaceId`. */
   readonly path: readonly string[]
+  /** The value is a release name, mapped to a deployment id through the bindings store. */
+  readonly lookup?: ScopeLookup
 }
 
 export interface RuleDef {
@@ -47,8 +56,14 @@ export type GrantScope = 'system' | EntityKind
 /**
  * Escalation guard: the operation grants the role named by argument `role`. That role must be
  * one of the grant scope's roles, and grant nothing the caller does not hold there itself.
+ * With `each`, the argument is a list and every element grants a role of its own: `role` and
+ * `entity` are then paths inside the element.
  */
 export interface GrantDef {
+  /** The argument holding a list of grants, each element guarded on its own entity. */
+  readonly each: readonly string[] | undefined
+  /** With `each`: every element's deployment must belong to the workspace named by this argument. */
+  readonly within: readonly string[] | undefined
   readonly role: readonly string[]
   /** The grant's scope: fixed, or read from an argument (`scopeFrom`), else the rule's scope entity. */
   readonly scope: GrantScope | undefined
@@ -64,7 +79,8 @@ export interface GrantDef {
 /** Conditions on a rule: the field passes only if its rule passes and every condition holds. */
 export interface ConditionDef {
   readonly key: string
-  readonly grants: GrantDef | undefined
+  /** Escalation guards: every one must hold. */
+  readonly grants: readonly GrantDef[] | undefined
   /** When the policy's publicSignups is false, this argument (an invite token) must be given. */
   readonly invite: readonly string[] | undefined
   /** The principal kinds the field is open to (CI/CD enforcement: only service accounts). */
@@ -136,12 +152,26 @@ export interface CompiledRule {
   /** True when a permission of another scope than `system` is required: it needs an entity. */
   readonly scoped: boolean
   readonly scope: readonly ScopeArg[]
+  /**
+   * Set when the scope names both kinds: each permission is checked on the entity of its own
+   * prefix. Unset (one kind, or none): every scoped permission is checked on the one entity.
+   */
+  readonly byKind?: KindMasks | undefined
   /** Conditions on top of the rule (escalation guard, invite, principal kinds, IP ranges). */
   readonly condition?: CompiledCondition | undefined
 }
 
+/** A rule's required bits split by the prefix of each permission. */
+export interface KindMasks {
+  readonly system: Mask
+  readonly workspace: Mask
+  readonly deployment: Mask
+  /** A permission of another scope (neither system, workspace nor deployment): it has no entity. */
+  readonly unscoped: boolean
+}
+
 export interface CompiledCondition {
-  readonly grants: GrantDef | undefined
+  readonly grants: readonly GrantDef[] | undefined
   /** Set only when the policy's publicSignups is false. */
   readonly invite: readonly string[] | undefined
   readonly principals: ReadonlySet<'user' | 'serviceAccount'> | undefined

@@ -203,6 +203,19 @@ describe('permgate bindings migrate', () => {
     expect(await contents(url)).toEqual(EMPTY)
   })
 
+  it('--print shows the release-name migration after the first; applied by hand, the store can use the database', async () => {
+    vi.stubEnv(DATABASE_URL_ENV, '')
+    const r = await cli(['bindings', 'migrate', '--print'])
+    expect(r.out).toContain('-- migration 2: deployment release names')
+    expect(r.out).toContain('ALTER TABLE permgate_deployments ADD COLUMN release_name text')
+    expect(r.out).toContain(`INSERT INTO ${MIGRATIONS_TABLE} (version, name) VALUES (2, 'deployment release names');`)
+    expect(r.out.indexOf('-- migration 1:')).toBeLessThan(r.out.indexOf('-- migration 2:'))
+    const url = await freshDatabase()
+    await withSql(url, (c) => c.query(r.out))
+    const unique = await withSql(url, async (c) => (await c.query(`SELECT indisunique FROM pg_index WHERE indexrelid = to_regclass('permgate_deployments_release_name_key')`)).rows)
+    expect(unique).toEqual([{ indisunique: true }])
+  })
+
   it('takes the URL from PERMGATE_DATABASE_URL', async () => {
     const url = await freshDatabase()
     vi.stubEnv(DATABASE_URL_ENV, url)
@@ -386,6 +399,37 @@ describe('permgate bindings import', () => {
     expect(bulk).toBe(false)
     expect(notes).toHaveLength(4)
     expect((await contents(url)).roleBindings).toEqual(['u1|SYSTEM_VIEWER|-|-', 'u1|WORKSPACE_VIEWER|w1|-'])
+  })
+
+  it('imports release names from the long form, follows the file on re-import, and keeps them unique', async () => {
+    const url = await migrated()
+    const releases = (): Promise<string[]> =>
+      withSql(url, async (c) => (await c.query<{ r: string }>(`SELECT id || '|' || workspace_id || '|' || coalesce(release_name, '-') AS r FROM permgate_deployments ORDER BY id`)).rows.map((x) => x.r))
+    const file = (deployments: string): string => join(tempFiles({ 'b.yaml': `deployments:\n${deployments}` }), 'b.yaml')
+    const run = (f: string) => cli(['bindings', 'import', f, '--policy', POLICY_HOUSTON, '--database', url])
+
+    const first = file('  d1: { workspace: w1, releaseName: rel-1 }\n  d2: { workspace: w1, releaseName: rel-2 }\n  d3: w2\n')
+    const r = await run(first)
+    expect(r).toMatchObject({ code: 0, err: '' })
+    expect(r.out).toMatch(/deployments: +3 \(3 new or changed\), 2 with a release name/)
+    expect(await releases()).toEqual(['d1|w1|rel-1', 'd2|w1|rel-2', 'd3|w2|-'])
+    const notes = await notificationsDuring(url, async () => expect((await run(first)).out).toMatch(/deployments: +3 \(0 new or changed\)/))
+    expect(notes).toEqual([])
+
+    // names swapped between two deployments of the file, and the short form: no release name
+    const swapped = await notificationsDuring(url, async () => {
+      expect((await run(file('  d1: { workspace: w1, releaseName: rel-2 }\n  d2: { workspace: w1, releaseName: rel-1 }\n  d3: { workspace: w2, releaseName: rel-3 }\n'))).code).toBe(0)
+    })
+    expect(await releases()).toEqual(['d1|w1|rel-2', 'd2|w1|rel-1', 'd3|w2|rel-3'])
+    expect(swapped.map((n) => (n as { table: string }).table)).toContain('permgate_deployments')
+    expect((await run(file('  d3: w2\n'))).code).toBe(0)
+    expect(await releases()).toEqual(['d1|w1|rel-2', 'd2|w1|rel-1', 'd3|w2|-'])
+
+    // a name still held by a deployment the file does not name: refused at commit, nothing written
+    const clash = await run(file('  d3: { workspace: w2, releaseName: rel-1 }\n  d4: w4\n'))
+    expect(clash.code).toBe(1)
+    expect(clash.err).toMatch(/^error PERMGATE_ERR_BINDINGS_DATABASE: .*permgate_deployments_release_name_key/)
+    expect(await releases()).toEqual(['d1|w1|rel-2', 'd2|w1|rel-1', 'd3|w2|-'])
   })
 
   it('refuses a database that has not been migrated', async () => {

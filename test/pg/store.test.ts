@@ -16,7 +16,7 @@ beforeAll(async () => {
   db = await startPostgres()
   admin = new pg.Pool({ connectionString: db.url, max: 2 })
   admin.on('error', () => {}) // idle clients die when the server is stopped
-  await admin.query((MIGRATIONS[0] as { sql: string }).sql)
+  for (const m of MIGRATIONS) await admin.query(m.sql)
 }, 30_000)
 
 afterEach(async () => {
@@ -207,6 +207,59 @@ describe('PgBindingsStore', () => {
     const p = s.prepare(user('alice'))
     expect(p).toBeInstanceOf(Promise)
     await p
+  })
+
+  test('release names: a running store follows a release created, renamed, moved, removed and deleted', async () => {
+    await sql(`INSERT INTO permgate_deployments (id, workspace_id, release_name) VALUES ('rd1', 'ws1', 'rel-a'), ('rd2', 'ws1', NULL)`)
+    const s = await store()
+    expect(s.deploymentByReleaseName('rel-a')).toBe('rd1')
+    expect(s.deploymentByReleaseName('rd1')).toBeUndefined()
+    let v = s.version
+    const changed = async (cond: () => boolean): Promise<void> => {
+      await until(cond)
+      expect(s.version).toBeGreaterThan(v)
+      v = s.version
+    }
+    // created with a deployment, and given to one that had none
+    await sql(`INSERT INTO permgate_deployments (id, workspace_id, release_name) VALUES ('rd3', 'ws2', 'rel-c')`)
+    await changed(() => s.deploymentByReleaseName('rel-c') === 'rd3' && s.deployments.get('rd3') === 'ws2')
+    await sql(`UPDATE permgate_deployments SET release_name = 'rel-b' WHERE id = 'rd2'`)
+    await changed(() => s.deploymentByReleaseName('rel-b') === 'rd2')
+    // renamed: the old name names nothing
+    await sql(`UPDATE permgate_deployments SET release_name = 'rel-a2' WHERE id = 'rd1'`)
+    await changed(() => s.deploymentByReleaseName('rel-a2') === 'rd1' && s.deploymentByReleaseName('rel-a') === undefined)
+    // moved from one deployment to another in one transaction (the constraint deferred to the commit)
+    await sql(`BEGIN; SET CONSTRAINTS permgate_deployments_release_name_key DEFERRED;
+      UPDATE permgate_deployments SET release_name = 'rel-b' WHERE id = 'rd1';
+      UPDATE permgate_deployments SET release_name = 'rel-a2' WHERE id = 'rd2'; COMMIT`)
+    await changed(() => s.deploymentByReleaseName('rel-b') === 'rd1' && s.deploymentByReleaseName('rel-a2') === 'rd2')
+    // removed (NULL), and gone with its deployment
+    await sql(`UPDATE permgate_deployments SET release_name = NULL WHERE id = 'rd1'`)
+    await changed(() => s.deploymentByReleaseName('rel-b') === undefined && s.deployments.get('rd1') === 'ws1')
+    await sql(`DELETE FROM permgate_deployments WHERE id = 'rd3'`)
+    await changed(() => s.deploymentByReleaseName('rel-c') === undefined && !s.deployments.has('rd3'))
+    // the database refuses a name for two deployments, and an empty one
+    await expect(sql(`UPDATE permgate_deployments SET release_name = 'rel-a2' WHERE id = 'rd1'`)).rejects.toThrow(/unique/)
+    await expect(sql(`UPDATE permgate_deployments SET release_name = '' WHERE id = 'rd1'`)).rejects.toThrow(/check constraint/)
+    // a truncate reloads the table
+    await sql(`TRUNCATE permgate_deployments`)
+    await changed(() => s.deploymentByReleaseName('rel-a2') === undefined && s.deployments.size === 0)
+    // and a store opened afterwards reads what is there
+    await sql(`INSERT INTO permgate_deployments (id, workspace_id, release_name) VALUES ('rd4', 'ws1', 'rel-d')`)
+    expect((await store()).deploymentByReleaseName('rel-d')).toBe('rd4')
+    await sql(`TRUNCATE permgate_deployments`)
+  })
+
+  test('open() on a database without the release-name migration fails with PERMGATE_ERR_BINDINGS_DATABASE', async () => {
+    await sql(`CREATE DATABASE only_v1`)
+    const url = db.url.replace(/\/postgres$/, '/only_v1')
+    const c = new pg.Client(url)
+    await c.connect()
+    await c.query((MIGRATIONS[0] as { sql: string }).sql)
+    await c.end()
+    const e = await rejection(PgBindingsStore.open({ url }))
+    expect(e.code).toBe('PERMGATE_ERR_BINDINGS_DATABASE')
+    expect(e.message).toMatch(/permgate_deployments\.release_name.*permgate bindings migrate/)
   })
 
   test('entries older than cacheTtlMs are refetched; the cache is bounded', async () => {

@@ -16,7 +16,7 @@ const HOUSTON_TABLES = `
 CREATE SCHEMA houston;
 CREATE TABLE houston."User" (id text PRIMARY KEY);
 CREATE TABLE houston."ServiceAccount" (id text PRIMARY KEY, "apiKey" text NOT NULL);
-CREATE TABLE houston."Deployment" (id text PRIMARY KEY, "workspaceId" text NOT NULL);
+CREATE TABLE houston."Deployment" (id text PRIMARY KEY, "workspaceId" text NOT NULL, "releaseName" text UNIQUE);
 CREATE TABLE houston."RoleBinding" (id serial PRIMARY KEY, "userId" text, "serviceAccountId" text, role text NOT NULL, "workspaceId" text, "deploymentId" text);
 `
 

@@ -115,4 +115,16 @@ CREATE TRIGGER permgate_team_members_truncate AFTER TRUNCATE ON permgate_team_me
 CREATE TRIGGER permgate_team_bindings_truncate AFTER TRUNCATE ON permgate_team_bindings FOR EACH STATEMENT EXECUTE FUNCTION permgate_notify_all();
 `,
   },
+  {
+    version: 2,
+    name: 'deployment release names',
+    // Houston names a deployment by its release name in some operations (updateDeploymentImage,
+    // upsertDeployment): permgate maps it to the deployment. Unique, or a name could stand for two
+    // deployments; deferrable, so an import can move a name from one deployment to another in one
+    // transaction. The row trigger of permgate_deployments already notifies every change of it.
+    sql: `
+ALTER TABLE permgate_deployments ADD COLUMN release_name text CHECK (release_name <> '');
+ALTER TABLE permgate_deployments ADD CONSTRAINT permgate_deployments_release_name_key UNIQUE (release_name) DEFERRABLE INITIALLY IMMEDIATE;
+`,
+  },
 ]

@@ -118,10 +118,12 @@ const Q_TEAMS = 'permgate_teams_v1'
 const SQL_TEAMS = 'SELECT team_id, role, workspace_id, deployment_id FROM permgate_team_bindings WHERE team_id = ANY($1::text[]) ORDER BY id'
 const Q_KEY = 'permgate_key_v1'
 const SQL_KEY = 'SELECT subject_id FROM permgate_service_account_keys WHERE key_sha256 = $1'
-const Q_DEPLOYMENTS = 'permgate_deployments_v1'
-const SQL_DEPLOYMENTS = 'SELECT id, workspace_id FROM permgate_deployments'
-const Q_DEPLOYMENT_ROWS = 'permgate_deployment_rows_v1'
-const SQL_DEPLOYMENT_ROWS = 'SELECT id, workspace_id FROM permgate_deployments WHERE id = ANY($1::text[])'
+const Q_DEPLOYMENTS = 'permgate_deployments_v2'
+const SQL_DEPLOYMENTS = 'SELECT id, workspace_id, release_name FROM permgate_deployments'
+const Q_DEPLOYMENT_ROWS = 'permgate_deployment_rows_v2'
+const SQL_DEPLOYMENT_ROWS = 'SELECT id, workspace_id, release_name FROM permgate_deployments WHERE id = ANY($1::text[])'
+/** Columns the store reads that a later migration added: a database without them must be migrated first. */
+const REQUIRED_COLUMNS: readonly (readonly [string, string])[] = [['permgate_deployments', 'release_name']]
 const TABLES = PERMGATE_TABLES
 
 interface SubjectRow {
@@ -129,6 +131,11 @@ interface SubjectRow {
   a: string
   b: string | null
   c: string | null
+}
+interface DeploymentRow {
+  id: string
+  workspace_id: string
+  release_name: string | null
 }
 interface TeamRow {
   team_id: string
@@ -160,6 +167,9 @@ export class PgBindingsStore implements BindingsStore {
   version = 1
   readonly #listeners = new Set<() => void>()
   readonly deployments = new Map<string, string>()
+  /** deployment -> its release name, and the reverse (both follow the table like `deployments`). */
+  private readonly releaseOf = new Map<string, string>()
+  private readonly byReleaseName = new Map<string, string>()
   /** The last database error, password redacted (for logs and health endpoints). */
   lastError: string | undefined
 
@@ -270,6 +280,10 @@ export class PgBindingsStore implements BindingsStore {
 
   subjectByApiKeySha256(hex: string): string | undefined {
     return this.keys.lru.get(hex)?.subject
+  }
+
+  deploymentByReleaseName(name: string): string | undefined {
+    return this.byReleaseName.get(name)
   }
 
   prepare(principal: Principal): Promise<void> | undefined {
@@ -596,15 +610,43 @@ export class PgBindingsStore implements BindingsStore {
 
   private reloadDeployments(): Promise<void> {
     return this.serial(async () => {
-      const res = await this.pool.query<{ id: string; workspace_id: string }>({ name: Q_DEPLOYMENTS, text: SQL_DEPLOYMENTS })
+      const res = await this.pool.query<DeploymentRow>({ name: Q_DEPLOYMENTS, text: SQL_DEPLOYMENTS })
       let changed = res.rows.length !== this.deployments.size
-      for (const r of res.rows) if (this.deployments.get(r.id) !== r.workspace_id) changed = true
-      if (!changed) return
+      let named = 0
+      for (const r of res.rows) {
+        const name = r.release_name || undefined
+        if (this.deployments.get(r.id) !== r.workspace_id || this.releaseOf.get(r.id) !== name) changed = true
+        if (name !== undefined) named++
+      }
+      if (!changed && named === this.releaseOf.size) return
       this.deployments.clear()
-      for (const r of res.rows) this.deployments.set(r.id, r.workspace_id)
+      this.releaseOf.clear()
+      this.byReleaseName.clear()
+      for (const r of res.rows) this.setDeployment(r.id, r.workspace_id, r.release_name)
       this.version++
       this.changed()
     })
+  }
+
+  /** One deployment row as read (workspace undefined: the row is gone). */
+  private setDeployment(id: string, workspace: string | undefined, releaseName: string | null): void {
+    const old = this.releaseOf.get(id)
+    if (old !== undefined) {
+      this.releaseOf.delete(id)
+      if (this.byReleaseName.get(old) === id) this.byReleaseName.delete(old)
+    }
+    if (workspace === undefined) {
+      this.deployments.delete(id)
+      return
+    }
+    this.deployments.set(id, workspace)
+    if (releaseName === null || releaseName === '') return
+    // The name is unique in the table; another deployment holding it here has lost it since
+    // (its own notification is on the way): the row just read wins.
+    const holder = this.byReleaseName.get(releaseName)
+    if (holder !== undefined && holder !== id) this.releaseOf.delete(holder)
+    this.byReleaseName.set(releaseName, id)
+    this.releaseOf.set(id, releaseName)
   }
 
   private deploymentChanged(id: string): void {
@@ -615,15 +657,19 @@ export class PgBindingsStore implements BindingsStore {
       this.deploymentsScheduled = false
       const ids = [...this.deploymentsPending]
       this.deploymentsPending.clear()
-      const res = await this.pool.query<{ id: string; workspace_id: string }>({ name: Q_DEPLOYMENT_ROWS, text: SQL_DEPLOYMENT_ROWS, values: [ids] })
-      const found = new Map(res.rows.map((r) => [r.id, r.workspace_id]))
+      const res = await this.pool.query<DeploymentRow>({ name: Q_DEPLOYMENT_ROWS, text: SQL_DEPLOYMENT_ROWS, values: [ids] })
+      const found = new Map(res.rows.map((r) => [r.id, r]))
       let changed = false
+      // names first given up, then taken: a rename moving a name between deployments of the batch is seen whole
       for (const d of ids) {
-        const w = found.get(d)
-        if (w === this.deployments.get(d)) continue
+        const r = found.get(d)
+        if (r?.workspace_id === this.deployments.get(d) && (r?.release_name || undefined) === this.releaseOf.get(d)) continue
         changed = true
-        if (w === undefined) this.deployments.delete(d)
-        else this.deployments.set(d, w)
+        this.setDeployment(d, undefined, null)
+      }
+      for (const d of ids) {
+        const r = found.get(d)
+        if (r !== undefined && !this.deployments.has(d)) this.setDeployment(d, r.workspace_id, r.release_name)
       }
       if (!changed) return
       this.version++
@@ -647,6 +693,12 @@ export class PgBindingsStore implements BindingsStore {
         'PERMGATE_ERR_BINDINGS_DATABASE',
         `the bindings database at ${where(this.url)} has no permgate tables (missing: ${res.rows.map((r) => r.t).join(', ')}): run \`permgate bindings migrate\``,
       )
+    }
+    for (const [table, column] of REQUIRED_COLUMNS) {
+      const col = await this.pool.query({ text: 'SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped', values: [table, column] })
+      if (col.rows.length === 0) {
+        throw new PermgateError('PERMGATE_ERR_BINDINGS_DATABASE', `the bindings database at ${where(this.url)} lacks ${table}.${column} (a later migration): run \`permgate bindings migrate\` (over views: add the column to the view)`)
+      }
     }
   }
 

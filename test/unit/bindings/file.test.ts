@@ -101,3 +101,32 @@ describe('bindings file', () => {
     expect(a.stats().decisions).toEqual({ hits: 1, misses: 2, evictions: 0 })
   })
 })
+
+describe('bindings file: deployments with release names', () => {
+  const LONG = `deployments:
+  d1: w1
+  d2: { workspace: w1, releaseName: celestial-orbit-1234 }
+  d3: { workspace: 42 }
+  d4: { workspace: w2, releaseName: null }
+`
+  it('reads both forms: `d1: w1` and `d2: { workspace, releaseName? }`', () => {
+    const s = load(LONG)
+    expect([...s.deployments]).toEqual([['d1', 'w1'], ['d2', 'w1'], ['d3', '42'], ['d4', 'w2']])
+    expect([...s.releaseNames]).toEqual([['d2', 'celestial-orbit-1234']])
+    expect(s.deploymentByReleaseName('celestial-orbit-1234')).toBe('d2')
+    // a deployment id is no release name, nor is a deployment without one
+    expect(s.deploymentByReleaseName('d2')).toBeUndefined()
+    expect(s.deploymentByReleaseName('d1')).toBeUndefined()
+  })
+
+  it.each([
+    ['a release name given to two deployments', `${LONG}  d5: { workspace: w3, releaseName: celestial-orbit-1234 }\n`, 6],
+    ['an unknown key', 'deployments:\n  d1: { workspace: w1, release: r1 }\n', 2],
+    ['no workspace', 'deployments:\n  d1: { releaseName: r1 }\n', 2],
+    ['a release name that is no string', 'deployments:\n  d1: { workspace: w1, releaseName: [r1] }\n', 2],
+    ['an empty release name', 'deployments:\n  d1: { workspace: w1, releaseName: "" }\n', 2],
+    ['a list where the workspace belongs', 'deployments:\n  d1: [w1]\n', 2],
+  ])('rejects %s with PERMGATE_ERR_BINDINGS_SHAPE and its line', (_name, text, line) => {
+    expect(() => load(text)).toThrowError(expect.objectContaining({ code: 'PERMGATE_ERR_BINDINGS_SHAPE', place: expect.objectContaining({ line }) }))
+  })
+})
