@@ -20,6 +20,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
 COPY policies ./policies
+# the demo upstream's Houston 0.3x schema (read from the package root, as tsc does not copy it)
+COPY src/demo/upstream/houston-0.3x/schema.graphql ./src/demo/upstream/houston-0.3x/schema.graphql
 # the image's built-in unprivileged user
 USER node
 EXPOSE 8080

@@ -6,16 +6,19 @@ import { exportSPKI, generateKeyPair, SignJWT } from 'jose'
 import { parse, stringify } from 'yaml'
 import { loadServeConfig } from '../config/load.js'
 import { startServer, type Server } from '../serve.js'
-import { findPackageRoot, startUpstream, type DemoUpstream } from './upstream.js'
+import { demoExamples, type DemoExample } from './examples.js'
+import { seed } from './upstream/seed.js'
+import { findPackageRoot, HOUSTON_APIS, startUpstream, type DemoUpstream, type HoustonApi } from './upstream.js'
 
-/** One ready-to-paste request of the demo, with the status it should get. */
-export interface DemoExample {
-  readonly title: string
-  readonly curl: string
-  readonly expectStatus: number
-}
+export type { DemoExample } from './examples.js'
+
+/** The policy each demo upstream is served with (under policies/). */
+export const DEMO_POLICIES: Readonly<Record<HoustonApi, string>> = { 'v0.12.1': 'houston', '0.3x': 'houston-0.35' }
 
 export interface Demo {
+  readonly houston: HoustonApi
+  /** The policy directory permgate enforces, relative to the package root. */
+  readonly policy: string
   readonly server: Server
   readonly upstream: DemoUpstream
   readonly examples: readonly DemoExample[]
@@ -33,13 +36,35 @@ export interface DemoOptions {
   decisionLog?: string
   /** Drain and exit on SIGTERM/SIGINT (the `npm start` process). @default false */
   handleSignals?: boolean
+  /**
+   * Which Houston: `0.3x`, policies/houston-0.35 in front of the platform 0.30-0.35 schema, or
+   * `v0.12.1`, policies/houston in front of the v0.12.1 schema (root fields return JSON).
+   * @default '0.3x' (env HOUSTON)
+   */
+  houston?: HoustonApi
 }
 
 /**
- * The embedded default: permgate on the Houston policy in front of the demo upstream, with the
+ * The example bindings with each deployment's release name from the demo's seed, in the long form
+ * `d1: { workspace, releaseName }`, so that permgate maps a releaseName argument to the same
+ * deployment the upstream does.
+ */
+export function withReleaseNames(bindings: { deployments?: Record<string, unknown> }): void {
+  const names = new Map(seed().deployments.map((d) => [d.id, d.releaseName]))
+  for (const [id, workspace] of Object.entries(bindings.deployments ?? {})) {
+    const releaseName = names.get(id)
+    if (releaseName !== undefined && typeof workspace === 'string') bindings.deployments![id] = { workspace, releaseName }
+  }
+}
+
+/**
+ * The embedded default: permgate on a Houston policy in front of the demo upstream, with the
  * example bindings, a signing key generated for this run, and tokens for a few principals.
  */
 export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
+  const houston = opts.houston ?? '0.3x'
+  if (!HOUSTON_APIS.includes(houston)) throw new RangeError(`houston must be one of ${HOUSTON_APIS.join(', ')}, got ${String(houston)}`)
+  const policy = join('policies', DEMO_POLICIES[houston])
   const root = findPackageRoot(import.meta.url)
   const dir = mkdtempSync(join(tmpdir(), 'permgate-demo-'))
   const { publicKey, privateKey } = await generateKeyPair('RS256')
@@ -48,15 +73,18 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
   // The service account's API key exists only in this process; the bindings hold its SHA-256.
   const apiKey = randomBytes(16).toString('hex')
   const bindings = parse(readFileSync(join(root, 'policies', 'houston', 'bindings.example.yaml'), 'utf8')) as {
+    deployments?: Record<string, unknown>
     subjects: Record<string, Record<string, unknown>>
   }
   const ci = bindings.subjects['sa-ci']
   if (ci) ci.apiKeySha256 = createHash('sha256').update(apiKey).digest('hex')
+  // 0.3x fields name deployments by release name too (updateDeploymentImage, deployment(where:))
+  if (houston === '0.3x') withReleaseNames(bindings)
   writeFileSync(join(dir, 'bindings.yaml'), stringify(bindings))
 
-  const upstream = await startUpstream({ host: '127.0.0.1', port: 0 })
+  const upstream = await startUpstream({ host: '127.0.0.1', port: 0, houston })
   const config = loadServeConfig([
-    '--policy', join(root, 'policies', 'houston'),
+    '--policy', join(root, policy),
     '--bindings', join(dir, 'bindings.yaml'),
     '--upstream', upstream.url,
     '--host', opts.host ?? '127.0.0.1',
@@ -74,19 +102,15 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     `curl -s -w ' -> %{http_code}\\n' ${url} -H 'content-type: application/json'` +
     (auth ? ` -H 'authorization: ${auth}'` : '') +
     ` -d '${JSON.stringify({ query }).replace(/'/g, "'\\''")}'`
-  const admin = `Bearer ${await sign('u-admin')}`
-  const viewer = `Bearer ${await sign('u-viewer')}`
-  const examples: DemoExample[] = [
-    { title: 'anonymous, a public field (authConfig): allowed', curl: curl(undefined, '{ authConfig }'), expectStatus: 200 },
-    { title: 'anonymous, an authenticated field (self): 401', curl: curl(undefined, '{ self }'), expectStatus: 401 },
-    { title: 'u-viewer (WORKSPACE_VIEWER on w1) lists the deployments of w1: allowed', curl: curl(viewer, '{ workspaceDeployments(workspaceUuid: "w1") }'), expectStatus: 200 },
-    { title: 'u-viewer lists every deployment (needs system.deployments.get): 403', curl: curl(viewer, '{ deployments }'), expectStatus: 403 },
-    { title: 'u-admin (SYSTEM_ADMIN) lists every deployment: allowed', curl: curl(admin, '{ deployments }'), expectStatus: 200 },
-    { title: 'sa-ci (API key, DEPLOYMENT_EDITOR on d1) updates d1: allowed', curl: curl(apiKey, 'mutation { updateDeployment(deploymentUuid: "d1", config: {}) }'), expectStatus: 200 },
-    { title: 'sa-ci updates d3 (another workspace): 403', curl: curl(apiKey, 'mutation { updateDeployment(deploymentUuid: "d3", config: {}) }'), expectStatus: 403 },
-    { title: 'a forged token: 401', curl: curl('Bearer eyJhbGciOiJub25lIn0.eyJ1dWlkIjoidS1hZG1pbiJ9.', '{ authConfig }'), expectStatus: 401 },
-  ]
+  const examples = demoExamples(houston, {
+    curl,
+    admin: `Bearer ${await sign('u-admin')}`,
+    viewer: `Bearer ${await sign('u-viewer')}`,
+    apiKey,
+  })
   return {
+    houston,
+    policy,
     server,
     upstream,
     examples,
@@ -101,12 +125,21 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
 export async function main(): Promise<void> {
   const port = process.env.PORT === undefined ? undefined : Number(process.env.PORT)
   const adminPort = process.env.ADMIN_PORT === undefined ? undefined : Number(process.env.ADMIN_PORT)
-  const demo = await startDemo({ handleSignals: true, ...(adminPort !== undefined ? { adminPort } : {}), ...(port !== undefined ? { port } : {}), ...(process.env.HOST ? { host: process.env.HOST } : {}) })
+  const houston = process.env.HOUSTON as HoustonApi | undefined
+  const demo = await startDemo({
+    handleSignals: true,
+    ...(adminPort !== undefined ? { adminPort } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(process.env.HOST ? { host: process.env.HOST } : {}),
+    ...(houston ? { houston } : {}),
+  })
+  const other = demo.houston === '0.3x' ? 'v0.12.1' : '0.3x'
   const lines = [
     '',
-    `permgate is enforcing policies/houston on ${demo.server.url}/graphql, in front of a demo Houston-shaped API on ${demo.upstream.origin}.`,
+    `permgate is enforcing ${demo.policy} on ${demo.server.url}/graphql, in front of a demo Houston ${demo.houston} API on ${demo.upstream.origin}`,
+    `(HOUSTON=${other} npm start serves ${join('policies', DEMO_POLICIES[other])} in front of the Houston ${other} schema).`,
     `Metrics and probes: ${demo.server.adminUrl}/metrics, /healthz, /readyz.`,
-    'Bindings: policies/houston/bindings.example.yaml. Tokens below are signed with a key generated for this run (12 h).',
+    `Bindings: policies/houston/bindings.example.yaml${demo.houston === '0.3x' ? ' (with the demo deployments\' release names)' : ''}. Tokens below are signed with a key generated for this run (12 h).`,
     'Try (the status code follows each answer):',
     '',
     ...demo.examples.flatMap((e) => [`# ${e.title}`, e.curl, '']),

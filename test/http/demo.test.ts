@@ -3,13 +3,19 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDemo, type Demo } from '../../src/demo/start.js'
 
-// The README's quick start: `npm start` prints curl commands; each must do what it says.
-describe('the embedded default (npm start)', () => {
+// The README's quick start: `npm start` prints curl commands; each must do what it says, in
+// both modes (HOUSTON=0.3x, the default, and HOUSTON=v0.12.1).
+describe.each(['0.3x', 'v0.12.1'] as const)('the embedded default (npm start), Houston %s', (houston) => {
   let demo: Demo
   beforeAll(async () => {
-    demo = await startDemo({ port: 0, adminPort: 0, decisionLog: 'off' })
+    demo = await startDemo({ port: 0, adminPort: 0, decisionLog: 'off', houston })
   })
   afterAll(() => demo.close())
+
+  it('serves the policy of its Houston', () => {
+    expect(demo.policy).toBe(houston === '0.3x' ? 'policies/houston-0.35' : 'policies/houston')
+    expect(demo.upstream.houston).toBe(houston)
+  })
 
   it('prints curl commands for allowed and denied requests', () => {
     const statuses = demo.examples.map((e) => e.expectStatus)

@@ -13,3 +13,18 @@ export function argRecord(args: Record<string, unknown>, name: string): Record<s
 export function contains(hay: string, needle: string | undefined): boolean {
   return needle === undefined || hay.toLowerCase().includes(needle.toLowerCase())
 }
+
+/** `{ [key]: value }` when value is defined, else `{}`: for optional properties under exactOptionalPropertyTypes. */
+export function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
+}
+
+export function argBoolean(args: Record<string, unknown>, name: string): boolean | undefined {
+  const v = args[name]
+  return typeof v === 'boolean' ? v : undefined
+}
+
+export function argNumber(args: Record<string, unknown>, name: string): number | undefined {
+  const v = args[name]
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined
+}

@@ -1,17 +1,6 @@
-import {
-  execute,
-  getOperationAST,
-  GraphQLError,
-  parse,
-  validate,
-  type DocumentNode,
-  type ExecutionResult,
-  type GraphQLFieldResolver,
-} from 'graphql'
-import { mutationResolvers } from './mutations.js'
-import { queryResolvers } from './queries.js'
-import { houstonSchema } from './schema.js'
-import type { DemoContext, RootResolver } from './types.js'
+import { execute, getOperationAST, GraphQLError, parse, validate, type DocumentNode, type ExecutionResult } from 'graphql'
+import type { DemoApi } from './api.js'
+import type { DemoContext } from './types.js'
 
 export interface Outcome {
   status: number
@@ -25,17 +14,6 @@ interface Params {
 }
 
 const fail = (status: number, message: string): Outcome => ({ status, result: { errors: [new GraphQLError(message)] } })
-
-function lookup(table: Readonly<Record<string, RootResolver>>, name: string): RootResolver | undefined {
-  return Object.hasOwn(table, name) ? table[name] : undefined
-}
-
-// Every field returns the JSON scalar, so only root fields ever reach this resolver.
-export const rootResolver: GraphQLFieldResolver<unknown, DemoContext> = (_source, args, ctx, info) => {
-  const table = info.parentType.name === 'Mutation' ? mutationResolvers : queryResolvers
-  const resolve = lookup(table, info.fieldName)
-  return resolve === undefined ? { field: info.fieldName, ok: true } : resolve(args, ctx)
-}
 
 function toParams(raw: unknown): Params | string {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'A request must be a JSON object'
@@ -58,10 +36,10 @@ function toParams(raw: unknown): Params | string {
  * One GraphQL request, statuses as in GraphQL over HTTP: 400 when the request cannot be
  * executed (parse, validation, variable coercion), 200 once execution has started.
  */
-export async function runGraphQL(raw: unknown, method: string, ctx: DemoContext): Promise<Outcome> {
+export async function runGraphQL(raw: unknown, method: string, ctx: DemoContext, api: DemoApi): Promise<Outcome> {
   const params = toParams(raw)
   if (typeof params === 'string') return fail(400, params)
-  const schema = houstonSchema()
+  const schema = api.schema()
   let document: DocumentNode
   try {
     document = parse(params.query)
@@ -82,7 +60,7 @@ export async function runGraphQL(raw: unknown, method: string, ctx: DemoContext)
     contextValue: ctx,
     variableValues: params.variables,
     operationName: params.operationName,
-    fieldResolver: rootResolver,
+    fieldResolver: api.fieldResolver,
   })
   return { status: 'data' in result ? 200 : 400, result }
 }

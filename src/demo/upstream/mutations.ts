@@ -1,9 +1,9 @@
-import { argRecord, argString } from './args.js'
-import type { Deployment, EnvVar, RootResolver } from './types.js'
+import { argRecord, argString, optional } from './args.js'
+import type { EnvVar, RootResolver } from './types.js'
 import { deploymentView, workspaceView } from './views.js'
 
 /** Env vars from a JSON argument; a secret sent back empty keeps its stored value, as Houston does. */
-function toEnv(value: unknown, previous: readonly EnvVar[]): EnvVar[] | undefined {
+export function toEnv(value: unknown, previous: readonly EnvVar[]): EnvVar[] | undefined {
   if (!Array.isArray(value)) return undefined
   const env: EnvVar[] = []
   for (const item of value as unknown[]) {
@@ -24,14 +24,8 @@ function applyText(target: { label: string; description: string }, payload: Reco
 
 export const mutationResolvers: Readonly<Record<string, RootResolver>> = {
   createWorkspace: (args, { store, subject }) => {
-    const now = store.now()
-    const id = store.freshId('w', store.workspaces)
-    const label = argString(args, 'label') ?? id
-    const w = { id, label, description: argString(args, 'description') ?? '', createdAt: now, updatedAt: now }
-    store.workspaces.set(id, w)
-    if (subject !== undefined && store.users.has(subject)) {
-      store.memberships.push({ userId: subject, workspaceId: id, role: 'WORKSPACE_ADMIN' })
-    }
+    const label = argString(args, 'label')
+    const w = store.addWorkspace(label, argString(args, 'description') ?? '', subject)
     return workspaceView(store, w)
   },
 
@@ -46,30 +40,21 @@ export const mutationResolvers: Readonly<Record<string, RootResolver>> = {
     const w = store.workspace(argString(args, 'workspaceUuid'))
     if (store.deploymentsOf(w.id).length > 0) throw new Error(`Workspace ${w.id} still has deployments`)
     store.workspaces.delete(w.id)
-    store.memberships = store.memberships.filter((m) => m.workspaceId !== w.id)
+    store.dropBindingsOn({ workspaceId: w.id })
     return workspaceView(store, w)
   },
 
   createDeployment: (args, { store }) => {
     const w = store.workspace(argString(args, 'workspaceUuid'))
-    const now = store.now()
-    const id = store.freshId('d', store.deployments)
-    const d: Deployment = {
-      id,
-      workspaceId: w.id,
-      label: argString(args, 'label') ?? id,
+    const d = store.addDeployment(w.id, {
+      ...optional('label', argString(args, 'label')),
       description: argString(args, 'description') ?? '',
       type: argString(args, 'type') ?? 'airflow',
-      releaseName: `release-${id}`,
       version: argString(args, 'version') ?? '0.16.0',
       airflowVersion: argString(args, 'airflowVersion') ?? '2.2.5',
-      status: 'DEPLOYING',
       config: { executor: 'CeleryExecutor', ...argRecord(args, 'config') },
       env: toEnv(args['env'], []) ?? [],
-      createdAt: now,
-      updatedAt: now,
-    }
-    store.deployments.set(id, d)
+    })
     return deploymentView(store, d)
   },
 

@@ -70,23 +70,17 @@ export const queryResolvers: Readonly<Record<string, RootResolver>> = {
     const w = store.workspace(argString(args, 'workspaceUuid'))
     const email = argString(args, 'email')
     const fullName = argString(args, 'fullName')
-    return store.memberships
-      .filter((m) => m.workspaceId === w.id)
-      .flatMap((m) => {
-        const u = store.users.get(m.userId)
-        return u === undefined ? [] : [memberView(store, u, m.role)]
-      })
+    return store
+      .workspaceMembers(w.id)
+      .map(({ user, role }) => memberView(store, user, role))
       .filter((u) => contains(u.emails[0]?.address ?? '', email) && contains(u.fullName, fullName))
   },
 
   workspaceUser: (args, { store }) => {
     const w = store.workspace(argString(args, 'workspaceUuid'))
     const username = argString(args, 'username')
-    for (const m of store.memberships) {
-      const u = store.users.get(m.userId)
-      if (m.workspaceId === w.id && u !== undefined && u.username === username) return memberView(store, u, m.role)
-    }
-    return null
+    const member = store.workspaceMembers(w.id).find(({ user }) => user.username === username)
+    return member === undefined ? null : memberView(store, member.user, member.role)
   },
 
   serviceAccounts: (args, { store }) => {

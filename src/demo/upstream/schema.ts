@@ -6,10 +6,26 @@ import { findPackageRoot } from './package-root.js'
 /** The Houston SDL shipped with the policy, relative to the package root. */
 export const HOUSTON_SDL_PATH = join('policies', 'houston', 'schema.graphql')
 
-let cached: GraphQLSchema | undefined
+/**
+ * The demo's Houston 0.3x SDL (object types, no @auth), relative to the package root. Kept
+ * beside its resolvers under src/, which the package ships; tsc does not copy it to dist/, so
+ * it is read from the package root in both cases.
+ */
+export const HOUSTON_03X_SDL_PATH = join('src', 'demo', 'upstream', 'houston-0.3x', 'schema.graphql')
 
-/** The Houston schema built once from its SDL; every root field returns the JSON scalar. */
-export function houstonSchema(): GraphQLSchema {
-  cached ??= buildSchema(readFileSync(join(findPackageRoot(), HOUSTON_SDL_PATH), 'utf8'))
-  return cached
+const cached = new Map<string, GraphQLSchema>()
+
+function load(path: string): GraphQLSchema {
+  let schema = cached.get(path)
+  if (schema === undefined) {
+    schema = buildSchema(readFileSync(join(findPackageRoot(), path), 'utf8'))
+    cached.set(path, schema)
+  }
+  return schema
 }
+
+/** The Houston v0.12.1 schema built once from its SDL; every root field returns the JSON scalar. */
+export const houstonSchema = (): GraphQLSchema => load(HOUSTON_SDL_PATH)
+
+/** The Houston 0.3x schema (platform 0.30-0.35) built once from its SDL. */
+export const houston03xSchema = (): GraphQLSchema => load(HOUSTON_03X_SDL_PATH)

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { demoApi, type HoustonApi } from './api.js'
 import { runGraphQL } from './execute.js'
 import { RequestRecorder } from './recorder.js'
 import { DEFAULT_MAX_BODY_BYTES, fromBody, fromSearchParams, readBody, type GraphQLRequest } from './request.js'
@@ -19,6 +20,11 @@ export interface StartUpstreamOptions {
   port?: number
   /** Artificial latency before each answer, for timeout tests; see also `setDelay`. @default 0 */
   delayMs?: number
+  /**
+   * The Houston schema served: `v0.12.1` (root fields return JSON, documents need no selection
+   * sets) or `0.3x` (platform 0.30-0.35 object types). Both serve the same data. @default 'v0.12.1'
+   */
+  houston?: HoustonApi
 }
 
 export interface DemoUpstream {
@@ -27,6 +33,8 @@ export interface DemoUpstream {
   /** e.g. http://127.0.0.1:PORT */
   origin: string
   port: number
+  /** The Houston schema it serves. */
+  houston: HoustonApi
   /**
    * The most recent requests received (at most 1000), oldest first. WebSocket upgrades are
    * recorded as their GET, and each subscribe/start message as method `WS` with the message as body.
@@ -66,6 +74,8 @@ function checkedDelay(ms: number): number {
 export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<DemoUpstream> {
   const host = opts.host ?? '127.0.0.1'
   let delayMs = checkedDelay(opts.delayMs ?? 0)
+  const api = demoApi(opts.houston ?? 'v0.12.1')
+  api.schema() // a broken SDL fails here, not at the first request
   const store = new DemoStore()
   const recorder = new RequestRecorder()
   const closing = new AbortController()
@@ -89,12 +99,12 @@ export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<De
     const subject = req.headers[SUBJECT_HEADER]
     const ctx: DemoContext = { store, subject: typeof subject === 'string' && subject !== '' ? subject : undefined }
     if (request.kind === 'single') {
-      const { status, result } = await runGraphQL(request.params, method, ctx)
+      const { status, result } = await runGraphQL(request.params, method, ctx, api)
       return send(res, status, result, status === 405 ? { allow: 'POST' } : {})
     }
     // A batch answers 200 with one result per entry; each entry carries its own errors.
     const outcomes = []
-    for (const params of request.params) outcomes.push(await runGraphQL(params, method, ctx))
+    for (const params of request.params) outcomes.push(await runGraphQL(params, method, ctx, api))
     send(res, 200, outcomes.map((o) => o.result))
   }
 
@@ -106,7 +116,7 @@ export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<De
   })
 
   // GraphQL over WebSocket on the same path (graphql-transport-ws, legacy graphql-ws); upgrades and subscribes are recorded too.
-  const subscriptions = attachSubscriptions({ server, store, recorder, path: GRAPHQL_PATH, subjectHeader: SUBJECT_HEADER })
+  const subscriptions = attachSubscriptions({ server, store, api, recorder, path: GRAPHQL_PATH, subjectHeader: SUBJECT_HEADER })
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -123,6 +133,7 @@ export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<De
     url: `${origin}${GRAPHQL_PATH}`,
     origin,
     port,
+    houston: api.name,
     requests: recorder.requests,
     count: () => recorder.count(),
     reset: () => recorder.reset(),

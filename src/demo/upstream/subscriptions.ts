@@ -14,13 +14,10 @@ import {
   type GraphQLFieldResolver,
 } from 'graphql'
 import WebSocket, { WebSocketServer } from 'ws'
-import { argString } from './args.js'
-import { rootResolver } from './execute.js'
+import type { DemoApi } from './api.js'
 import type { RequestRecorder } from './recorder.js'
-import { houstonSchema } from './schema.js'
 import type { DemoStore } from './store.js'
 import type { DemoContext } from './types.js'
-import { logLines } from './views.js'
 
 /** Values each subscription emits before it completes, and the pause between them. */
 export const SUBSCRIPTION_EVENTS = 3
@@ -32,6 +29,8 @@ const LEGACY_GRAPHQL_WS = 'graphql-ws'
 export interface SubscriptionServerOptions {
   readonly server: Server
   readonly store: DemoStore
+  /** The schema, resolvers and subscription events to serve. */
+  readonly api: DemoApi
   readonly recorder: RequestRecorder
   readonly path: string
   /** The header whose value is the subject (`self`), as for HTTP. */
@@ -43,41 +42,23 @@ export interface SubscriptionServer {
   close(): void
 }
 
-/** `Subscription` fields: a short stream of JSON values per field, then complete. */
-const EVENTS: Readonly<Record<string, (args: Record<string, unknown>, ctx: DemoContext, i: number) => unknown>> = {
-  log: (args, { store }, i) => {
-    const id = argString(args, 'deploymentUuid') ?? ''
-    const d = store.deployments.get(id)
-    if (d === undefined) throw new GraphQLError(`No deployment ${id}`)
-    const lines = logLines(d)
-    return lines[i % lines.length]
-  },
-  metrics: (args, _ctx, i) => ({ deploymentUuid: argString(args, 'deploymentUuid') ?? null, step: i, value: (i + 1) * 10 }),
-  deploymentStatus: (args, _ctx, i) => ({ releaseName: argString(args, 'releaseName') ?? null, sequence: i, status: i + 1 < SUBSCRIPTION_EVENTS ? 'DEPLOYING' : 'HEALTHY' }),
-}
-
 /** The pause between events: `metrics(step:)` read as milliseconds (1 to 10,000), else the default. */
 function intervalOf(args: Record<string, unknown>): number {
   const step = args.step
   return typeof step === 'number' && Number.isInteger(step) && step >= 1 && step <= 10_000 ? step : SUBSCRIPTION_INTERVAL_MS
 }
 
-async function* events(field: string, args: Record<string, unknown>, ctx: DemoContext): AsyncGenerator<Record<string, unknown>> {
-  const make = Object.hasOwn(EVENTS, field) ? EVENTS[field] : undefined
+async function* events(api: DemoApi, field: string, args: Record<string, unknown>, ctx: DemoContext): AsyncGenerator<Record<string, unknown>> {
+  const make = Object.hasOwn(api.events, field) ? api.events[field] : undefined
   const interval = intervalOf(args)
   for (let i = 0; i < SUBSCRIPTION_EVENTS; i++) {
     if (i > 0) await sleep(interval)
-    yield { [field]: make === undefined ? { field, sequence: i } : make(args, ctx, i) }
+    yield { [field]: make === undefined ? { field, sequence: i } : make(args, ctx, i, SUBSCRIPTION_EVENTS) }
   }
 }
 
-const subscribeFieldResolver: GraphQLFieldResolver<unknown, DemoContext> = (_source, args, ctx, info) => events(info.fieldName, args, ctx)
-// Subscription events carry their value under the field name; other root fields resolve as over HTTP.
-const fieldResolver: GraphQLFieldResolver<unknown, DemoContext> = (source, args, ctx, info) =>
-  info.parentType.name === 'Subscription' ? (source as Record<string, unknown>)[info.fieldName] : rootResolver(source, args, ctx, info)
-
 /** A subscribe/start payload as execution arguments, or the errors that stop it. */
-function prepare(payload: unknown, ctx: DemoContext): ExecutionArgs | readonly GraphQLError[] {
+function prepare(api: DemoApi, payload: unknown, ctx: DemoContext): ExecutionArgs | readonly GraphQLError[] {
   const p = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>
   if (typeof p.query !== 'string') return [new GraphQLError('The "query" parameter must be a string')]
   let document: DocumentNode
@@ -87,7 +68,7 @@ function prepare(payload: unknown, ctx: DemoContext): ExecutionArgs | readonly G
     if (e instanceof GraphQLError) return [e]
     throw e
   }
-  const schema = houstonSchema()
+  const schema = api.schema()
   const errors = validate(schema, document)
   if (errors.length > 0) return errors
   const operationName = typeof p.operationName === 'string' ? p.operationName : undefined
@@ -98,8 +79,10 @@ function prepare(payload: unknown, ctx: DemoContext): ExecutionArgs | readonly G
     operationName,
     variableValues: (typeof p.variables === 'object' && p.variables !== null ? p.variables : undefined) as Record<string, unknown> | undefined,
     contextValue: ctx,
-    fieldResolver,
-    subscribeFieldResolver,
+    // Subscription events carry their value under the field name; other fields resolve as over HTTP.
+    fieldResolver: (source, args, c, info) =>
+      info.parentType.name === 'Subscription' ? (source as Record<string, unknown>)[info.fieldName] : api.fieldResolver(source, args, c, info),
+    subscribeFieldResolver: ((_source, args, c, info) => events(api, info.fieldName, args, c)) satisfies GraphQLFieldResolver<unknown, DemoContext>,
   }
 }
 
@@ -113,14 +96,14 @@ const isSubscription = (args: ExecutionArgs): boolean => getOperationAST(args.do
  * `WS_INIT`, complete/stop as `WS_STOP`).
  */
 export function attachSubscriptions(opts: SubscriptionServerOptions): SubscriptionServer {
-  const { store, recorder, subjectHeader } = opts
+  const { store, api, recorder, subjectHeader } = opts
   const wss = new WebSocketServer({
     noServer: true,
     handleProtocols: (p) => (p.has(GRAPHQL_TRANSPORT_WS) ? GRAPHQL_TRANSPORT_WS : p.has(LEGACY_GRAPHQL_WS) ? LEGACY_GRAPHQL_WS : false),
   })
   wss.on('connection', (socket: WebSocket, req: IncomingMessage) => {
     const subject = req.headers[subjectHeader]
-    serve(socket, req, recorder, { store, subject: typeof subject === 'string' && subject !== '' ? subject : undefined })
+    serve(socket, req, recorder, api, { store, subject: typeof subject === 'string' && subject !== '' ? subject : undefined })
   })
 
   opts.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -147,7 +130,7 @@ export function attachSubscriptions(opts: SubscriptionServerOptions): Subscripti
  * trusts the proxy in front of it), subscribe/start runs the operation and streams its results
  * (next/data), then complete; complete/stop from the client ends a stream.
  */
-function serve(socket: WebSocket, req: IncomingMessage, recorder: RequestRecorder, ctx: DemoContext): void {
+function serve(socket: WebSocket, req: IncomingMessage, recorder: RequestRecorder, api: DemoApi, ctx: DemoContext): void {
   const legacy = socket.protocol === LEGACY_GRAPHQL_WS
   const data = legacy ? 'data' : 'next'
   const running = new Map<string, AsyncGenerator<ExecutionResult> | undefined>()
@@ -161,7 +144,7 @@ function serve(socket: WebSocket, req: IncomingMessage, recorder: RequestRecorde
   const violation = (code: number, message: string): void => (legacy ? send({ type: 'error', payload: { message } }) : socket.close(code, message))
 
   async function run(id: string, payload: unknown): Promise<void> {
-    const args = prepare(payload, ctx)
+    const args = prepare(api, payload, ctx)
     if (Array.isArray(args)) return fail(id, args as readonly GraphQLError[])
     const prepared = args as ExecutionArgs
     running.set(id, undefined)

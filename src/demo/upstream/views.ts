@@ -4,14 +4,24 @@ import type { Deployment, ServiceAccount, User, Workspace } from './types.js'
 // Shapes returned to clients; copies, so a later mutation never changes an answer already built.
 
 export function workspaceView(store: DemoStore, w: Workspace) {
-  return { ...w, deploymentCount: store.deploymentsOf(w.id).length }
+  const { id, label, description, createdAt, updatedAt } = w
+  return { id, label, description, createdAt, updatedAt, deploymentCount: store.deploymentsOf(w.id).length }
 }
 
 export function deploymentView(store: DemoStore, d: Deployment) {
   const w = store.workspaces.get(d.workspaceId)
-  const { workspaceId: _, ...rest } = d
+  const { id, label, description, type, releaseName, version, airflowVersion, status, createdAt, updatedAt } = d
   return {
-    ...rest,
+    id,
+    label,
+    description,
+    type,
+    releaseName,
+    version,
+    airflowVersion,
+    status,
+    createdAt,
+    updatedAt,
     workspace: w === undefined ? null : { id: w.id, label: w.label },
     config: structuredClone(d.config),
     // Houston never returns a secret's value once stored.
@@ -27,9 +37,9 @@ export function userView(store: DemoStore, u: User) {
     fullName: u.fullName,
     status: u.status,
     emails: [{ address: u.email, primary: true, verified: true }],
-    workspaces: store.memberships
-      .filter((m) => m.userId === u.id)
-      .map((m) => ({ id: m.workspaceId, label: store.workspaces.get(m.workspaceId)?.label ?? null, role: m.role })),
+    workspaces: store
+      .bindings((b) => b.userId === u.id && b.workspaceId !== null)
+      .map((b) => ({ id: b.workspaceId, label: store.workspaces.get(b.workspaceId ?? '')?.label ?? null, role: b.role })),
     createdAt: u.createdAt,
   }
 }

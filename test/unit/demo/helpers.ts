@@ -1,5 +1,5 @@
 import { afterEach, beforeEach } from 'vitest'
-import { startUpstream, type DemoUpstream } from '../../../src/demo/upstream.js'
+import { startUpstream, type DemoUpstream, type StartUpstreamOptions } from '../../../src/demo/upstream.js'
 
 export interface Answer {
   status: number
@@ -8,10 +8,10 @@ export interface Answer {
 }
 
 /** A fresh upstream on a free loopback port for each test of the calling file. */
-export function useUpstream(): () => DemoUpstream {
+export function useUpstream(opts: StartUpstreamOptions = {}): () => DemoUpstream {
   let upstream: DemoUpstream | undefined
   beforeEach(async () => {
-    upstream = await startUpstream()
+    upstream = await startUpstream(opts)
   })
   afterEach(async () => {
     await upstream?.close()
