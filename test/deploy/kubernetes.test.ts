@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse, parseAllDocuments } from 'yaml'
@@ -38,6 +38,9 @@ describe('deploy/kubernetes/permgate-sidecar.yaml', () => {
     for (const k of Object.keys(config)) expect(Object.keys(CONFIG_KEYS)).toContain(k)
     expect(config.adminPort).toBe(9090)
     expect((config.shutdownGraceMs as number) / 1000).toBeLessThan(pod.terminationGracePeriodSeconds)
+    // the 0.3x policy, which the image carries (Dockerfile: COPY policies)
+    expect(config.policy).toBe('/app/policies/houston-0.35')
+    expect(existsSync(join(ROOT, 'policies', 'houston-0.35', 'rules.yaml'))).toBe(true)
     const overlay = byKind('ConfigMap').find((c) => c.metadata.name === 'permgate-policy')
     expect(parse(overlay?.data['values.yaml'])).toHaveProperty('astronomer.houston.config.roles')
   })
