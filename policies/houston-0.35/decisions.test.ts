@@ -199,8 +199,20 @@ function render(op: Op03, args: Args, label: string): Request[] {
   const defs = given.map(([k]) => `$${k}: ${typeOf(k)}`).join(', ')
   const withVars = given.length === 0 ? op.field : `${op.field}(${given.map(([k]) => `${k}: $${k}`).join(', ')})`
   const model = plain(args) as Args
+  // an alias that takes another root field's name, and the field reached through a named and an
+  // inline fragment: the decision is the field's, however it is spelled
+  const alias = op.field === 'appConfig' ? 'self' : 'appConfig'
   return [
     { label: `${label} | literal`, type: op.type, query: `${kw} { ${lit} }`, variables: undefined, field: op.field, args: model },
+    { label: `${label} | alias`, type: op.type, query: `${kw} { ${alias}: ${lit} }`, variables: undefined, field: op.field, args: model },
+    {
+      label: `${label} | named fragment`,
+      type: op.type,
+      query: `fragment F on ${op.type} { ... on ${op.type} { ${lit} } }\n${kw} ViaFragment { ...F }`,
+      variables: undefined,
+      field: op.field,
+      args: model,
+    },
     {
       label: `${label} | variables`,
       type: op.type,
