@@ -2,14 +2,21 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ERRORS, isPermgateError, type ErrorCode } from '../errors.js'
 import type { Decision, FieldDecision } from '../policy/decide.js'
 
-/** GraphQL-style codes in `extensions.code`, by HTTP status. */
+/**
+ * GraphQL-style codes in `extensions.code`, by HTTP status: the one map for every transport (an
+ * HTTP body, a WebSocket error or connection_error, a refused upgrade).
+ */
 export const GRAPHQL_CODES: Readonly<Record<number, string>> = {
   400: 'BAD_REQUEST',
   401: 'UNAUTHENTICATED',
   403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
   405: 'METHOD_NOT_ALLOWED',
+  408: 'REQUEST_TIMEOUT',
+  409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'TOO_MANY_REQUESTS',
   500: 'INTERNAL_SERVER_ERROR',
   501: 'NOT_IMPLEMENTED',
   502: 'BAD_GATEWAY',
@@ -20,6 +27,21 @@ export const GRAPHQL_CODES: Readonly<Record<number, string>> = {
 export interface ErrorEntry {
   readonly message: string
   readonly extensions: Record<string, unknown>
+}
+
+/** `extensions.code` of a status (a status without its own code is an internal error). */
+export function graphqlCodeOf(status: number | undefined): string {
+  return (status === undefined ? undefined : GRAPHQL_CODES[status]) ?? 'INTERNAL_SERVER_ERROR'
+}
+
+/**
+ * The error entry of a coded error, for every transport. An error that is not permgate's is an
+ * internal one: its text is for the log, and the client reads `internal`.
+ */
+export function errorEntryOf(e: unknown, decisionId: string | undefined, internal: string): ErrorEntry {
+  const code: ErrorCode = isPermgateError(e) ? e.code : 'PERMGATE_ERR_INTERNAL'
+  const message = isPermgateError(e) ? e.message : internal
+  return { message, extensions: { code: graphqlCodeOf(ERRORS[code].status), reason: code, ...(decisionId !== undefined ? { decisionId } : {}) } }
 }
 
 export interface RejectOptions {
@@ -54,11 +76,10 @@ export function sendErrors(
 export function rejectError(request: FastifyRequest, reply: FastifyReply, e: unknown, decisionId: string, opts: RejectOptions): FastifyReply {
   const code: ErrorCode = isPermgateError(e) ? e.code : 'PERMGATE_ERR_INTERNAL'
   const status = ERRORS[code].status ?? 500
-  // Internal errors are a deny with a generic message: their text is for the log, not the client.
-  const message = isPermgateError(e) ? e.message : 'internal error: the request was not forwarded'
   const headers: Record<string, string> = code === 'PERMGATE_ERR_METHOD_NOT_ALLOWED' ? { allow: 'POST' } : {}
   if (status === 401) headers['www-authenticate'] = 'Bearer'
-  return sendErrors(request, reply, status, [{ message, extensions: { code: GRAPHQL_CODES[status] ?? 'ERROR', reason: code, decisionId } }], opts, headers)
+  // Internal errors are a deny with a generic message: their text is for the log, not the client.
+  return sendErrors(request, reply, status, [errorEntryOf(e, decisionId, 'internal error: the request was not forwarded')], opts, headers)
 }
 
 const CONDITION_MESSAGES: Partial<Record<FieldDecision['reason'], string>> = {
@@ -91,10 +112,17 @@ export function rejectDecision(
   batchIndex: number | undefined,
 ): FastifyReply {
   const status = d.reason === 'unauthenticated' ? 401 : 403
-  const errors = d.denied.map((f) => ({
+  return sendErrors(request, reply, status, denialEntries(d, decisionId, batchIndex), opts, status === 401 ? { 'www-authenticate': 'Bearer' } : {})
+}
+
+/** A denial as error entries, for every transport: one per denied root field, with what it requires. */
+export function denialEntries(d: Decision, decisionId: string, batchIndex?: number): ErrorEntry[] {
+  const code = GRAPHQL_CODES[d.reason === 'unauthenticated' ? 401 : 403]
+  if (d.denied.length === 0) return [{ message: `the ${d.operationType.toLowerCase()} is not allowed`, extensions: { code, reason: d.reason, decisionId } }]
+  return d.denied.map((f) => ({
     message: denialMessage(f),
     extensions: {
-      code: GRAPHQL_CODES[status],
+      code,
       reason: f.reason,
       field: `${f.type}.${f.field}`,
       ...(f.alias !== undefined ? { alias: f.alias } : {}),
@@ -105,5 +133,4 @@ export function rejectDecision(
       decisionId,
     },
   }))
-  return sendErrors(request, reply, status, errors, opts, status === 401 ? { 'www-authenticate': 'Bearer' } : {})
 }

@@ -86,7 +86,9 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
     auditDecision(deps.decisionLog, deps.authorizer().policy, g.decisionId, g.principal, allowed, reason, op, d, g.startedAt)
 
   return function gate(request: GatedRequest, reply: FastifyReply, done: (err?: Error) => void): void {
-    const g: Gate = { decisionId: nextId(), principal: ANONYMOUS, body: undefined, queryString: undefined, graphql: false, startedAt: performance.now(), forwardedAt: 0, ctx: NO_CONTEXT }
+    // known before identity: a bad credential on the GraphQL path is counted as GraphQL, not as a route
+    const graphql = pathOf(request.url) === config.graphqlPath
+    const g: Gate = { decisionId: nextId(), principal: ANONYMOUS, body: undefined, queryString: undefined, graphql, startedAt: performance.now(), forwardedAt: 0, ctx: NO_CONTEXT }
     request[kGate] = g
     let resolved: Principal | Promise<Principal>
     try {
@@ -193,6 +195,7 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
       read = readGetParams(params, config.maxJsonDepth)
     } else {
       count(g, false, 'PERMGATE_ERR_METHOD_NOT_ALLOWED', 'none')
+      audit(g, false, 'PERMGATE_ERR_METHOD_NOT_ALLOWED', undefined, undefined)
       sendErrors(request, reply, 405, [{ message: `${request.method} is not allowed on the GraphQL endpoint`, extensions: { code: 'METHOD_NOT_ALLOWED', reason: 'PERMGATE_ERR_METHOD_NOT_ALLOWED', decisionId: g.decisionId } }], rejectOpts, { allow: 'GET, POST' })
       return false
     }
@@ -242,6 +245,7 @@ export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: Reje
     }
     if (g.principal.kind === 'anonymous') {
       count(g, false, 'unauthenticated', 'route')
+      audit(g, false, 'unauthenticated', undefined, undefined)
       if (config.dryRun) {
         metrics?.wouldDeny('unauthenticated')
         return true

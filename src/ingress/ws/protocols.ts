@@ -1,4 +1,5 @@
-import { ERRORS, PermgateError, type ErrorCode } from '../../errors.js'
+import { errorEntryOf, type ErrorEntry } from '../../egress/reject.js'
+import { PermgateError } from '../../errors.js'
 import type { GraphQLRequest } from '../graphql-request.js'
 import { checkJsonDepth } from '../json.js'
 
@@ -155,40 +156,11 @@ export function operationMessage(protocol: WsProtocol, id: string, r: GraphQLReq
   return JSON.stringify({ id, type: VOCABULARY[protocol].subscribe, payload })
 }
 
-/** One GraphQL error as sent to a client. */
-export interface ErrorEntry {
-  readonly message: string
-  readonly extensions: Record<string, unknown>
-}
+export type { ErrorEntry } from '../../egress/reject.js'
 
-/** GraphQL-style `extensions.code` by the HTTP status of a coded error. */
-export function graphqlCode(status: number | undefined): string {
-  switch (status) {
-    case 400:
-    case 404:
-    case 408:
-    case 409:
-    case 413:
-    case 415:
-    case 429:
-      return 'BAD_REQUEST'
-    case 401:
-      return 'UNAUTHENTICATED'
-    case 403:
-      return 'FORBIDDEN'
-    case 502:
-    case 504:
-      return 'BAD_GATEWAY'
-    default:
-      return 'INTERNAL_SERVER_ERROR'
-  }
-}
-
-/** A coded error as an error entry (an internal error keeps its text for the log). */
+/** A coded error as an error entry, as HTTP answers it (an internal error keeps its text for the log). */
 export function errorEntry(e: unknown, decisionId: string | undefined): ErrorEntry {
-  const code: ErrorCode = e instanceof PermgateError ? e.code : 'PERMGATE_ERR_INTERNAL'
-  const message = e instanceof PermgateError ? e.message : 'internal error: the operation was not forwarded'
-  return { message, extensions: { code: graphqlCode(ERRORS[code].status), reason: code, ...(decisionId !== undefined ? { decisionId } : {}) } }
+  return errorEntryOf(e, decisionId, 'internal error: the operation was not forwarded')
 }
 
 /** The error for one operation id: graphql-ws sends a list, the legacy protocol one error. */

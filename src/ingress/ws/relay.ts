@@ -11,7 +11,7 @@ import type { Decision } from '../../policy/decide.js'
 import { cidrsContain, clientAddress, compileCidrs } from '../../policy/ip.js'
 import type { OperationTypeLabel } from '../../telemetry/metrics.js'
 import { dashed } from '../../egress/forward.js'
-import { denialMessage } from '../../egress/reject.js'
+import { denialEntries } from '../../egress/reject.js'
 import { tlsClientOptions, tlsFailure } from '../../egress/tls.js'
 import { auditDecision } from '../audit.js'
 import { pathOf, type GateDeps } from '../gate.js'
@@ -522,7 +522,7 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
         }
       }
       if (!d.allowed && config.dryRun) metrics?.wouldDeny(d.reason)
-      else if (!d.allowed) return this.send(errorMessage(this.protocol, id, denials(d, decisionId)))
+      else if (!d.allowed) return this.send(errorMessage(this.protocol, id, denialEntries(d, decisionId)))
       const message = operationMessage(this.protocol, id, read)
       this.hold(id, running)
       this.upstream!.send(message)
@@ -579,7 +579,7 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
             }
             this.release(id)
             this.upstream?.send(JSON.stringify({ id, type: this.vocabulary.stop }))
-            this.send(errorMessage(this.protocol, id, denials(d, decisionId)))
+            this.send(errorMessage(this.protocol, id, denialEntries(d, decisionId)))
           }
         }
         const ready = authorizer.prepare(this.principal)
@@ -674,22 +674,4 @@ const ERROR = Buffer.from('"error"')
 function mayEnd(data: WebSocket.RawData): boolean {
   const b = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
   return b.includes(COMPLETE) || b.includes(ERROR)
-}
-
-/** One error per denied root field, as the HTTP gate answers them. */
-function denials(d: Decision, decisionId: string): ErrorEntry[] {
-  const code = d.reason === 'unauthenticated' ? 'UNAUTHENTICATED' : 'FORBIDDEN'
-  if (d.denied.length === 0) return [{ message: `the ${d.operationType.toLowerCase()} is not allowed`, extensions: { code, reason: d.reason, decisionId } }]
-  return d.denied.map((f) => ({
-    message: denialMessage(f),
-    extensions: {
-      code,
-      reason: f.reason,
-      field: `${f.type}.${f.field}`,
-      ...(f.alias !== undefined ? { alias: f.alias } : {}),
-      required: f.required,
-      ...(f.scope ? { scope: f.scope } : {}),
-      decisionId,
-    },
-  }))
 }
