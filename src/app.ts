@@ -8,7 +8,6 @@ import { forwardHeaders, headerHygiene, isLocalForwardingError, responseHeaders 
 import { rejectError } from './egress/reject.js'
 import { tlsClientOptions, tlsFailure } from './egress/tls.js'
 import { PermgateError } from './errors.js'
-import { compileCidrs } from './policy/ip.js'
 import { readBody } from './ingress/body.js'
 import { createGate, kGate, pathOf, type GatedRequest, type GateDeps } from './ingress/gate.js'
 import { declineUpgrade, isWebSocketUpgrade } from './ingress/upgrade.js'
@@ -106,7 +105,7 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
   // before the server stops listening: open sockets would otherwise keep close() waiting
   app.addHook('preClose', async () => relay.close())
 
-  const trustedProxies = config.trustedProxies.length === 0 ? undefined : compileCidrs(config.trustedProxies, 'PERMGATE_ERR_CONFIG_INVALID', { path: 'trustedProxies' })
+  const trustedProxies = config.trustedProxyRanges
   const hygiene = headerHygiene(config.stripHeaders, config.cookieName)
   // reply.from hooks, created once: each reads the request's gate state.
   const hooks = {

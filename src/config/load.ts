@@ -169,8 +169,8 @@ function validate(raw: Raw): ServeConfig {
     bad('adminTokenFile', 'the admin token must be at least 16 characters')
   }
   const trustedProxies = list('trustedProxies')
-  // checked here, so a typo fails at start; the gate compiles its own copy
-  compileCidrs(trustedProxies, 'PERMGATE_ERR_CONFIG_INVALID', { path: 'trustedProxies' })
+  // compiled here, once: a typo fails at start, and every stage uses these ranges
+  const trustedProxyRanges = trustedProxies.length === 0 ? undefined : compileCidrs(trustedProxies, 'PERMGATE_ERR_CONFIG_INVALID', { path: 'trustedProxies' })
 
   return Object.freeze({
     policy,
@@ -199,6 +199,7 @@ function validate(raw: Raw): ServeConfig {
     stripHeaders: Object.freeze(list('stripHeaders').map((h) => h.toLowerCase())),
     errorsAs200: errorsAs200 as boolean,
     trustedProxies: Object.freeze(trustedProxies),
+    trustedProxyRanges,
     logLevel: str('logLevel') ?? 'info',
     reloadPollMs: int('reloadPollMs', DEFAULT_RELOAD_POLL_MS, 10, 3_600_000),
     dryRun: bool('dryRun'),

@@ -1,5 +1,7 @@
 import type { UpstreamTls } from '../egress/tls.js'
 
+import type { CidrList } from '../policy/ip.js'
+
 /** Defaults of `permgate serve`, with their units. */
 export const DEFAULT_HOST = '127.0.0.1'
 export const DEFAULT_PORT = 8080
@@ -109,6 +111,8 @@ export interface ServeConfig {
    * default): the client is the socket's peer and X-Forwarded-For is ignored.
    */
   readonly trustedProxies: readonly string[]
+  /** `trustedProxies` compiled once, here (undefined when empty): every stage reads this one. */
+  readonly trustedProxyRanges: CidrList | undefined
   readonly logLevel: string
   /** How often the policy, overlay and bindings files are checked for a change, ms. */
   readonly reloadPollMs: number

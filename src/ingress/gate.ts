@@ -8,7 +8,7 @@ import type { DocumentCache } from '../operation/cache.js'
 import type { Authorizer } from '../policy/authorizer.js'
 import { NO_CONTEXT, type RequestContext } from '../policy/context.js'
 import { permits } from '../policy/decide.js'
-import { cidrsContain, clientAddress, compileCidrs } from '../policy/ip.js'
+import { cidrsContain, clientAddress } from '../policy/ip.js'
 import { checkJsonContentType, hasGraphQLParams, readGetParams, readPostBody, serialize, serializeGet, type ReadRequests } from './graphql-request.js'
 import type { Metrics, OperationTypeLabel } from '../telemetry/metrics.js'
 import type { ExtractedOperation, OperationType } from '../operation/types.js'
@@ -76,7 +76,7 @@ export function pathOf(url: string): string {
 export function createGate(config: ServeConfig, deps: GateDeps, rejectOpts: RejectOptions, nextId: () => string) {
   // The upstream's GraphQL path, when requests reach it under another name: it is never routed.
   const upstreamGraphQL = config.upstream.graphqlPath !== config.graphqlPath ? config.upstream.graphqlPath : undefined
-  const trustedProxies = config.trustedProxies.length === 0 ? undefined : compileCidrs(config.trustedProxies, 'PERMGATE_ERR_CONFIG_INVALID', { path: 'trustedProxies' })
+  const trustedProxies = config.trustedProxyRanges
 
   const metrics = deps.metrics
   const count = (g: Gate, allowed: boolean, reason: string, type: OperationTypeLabel): void => {

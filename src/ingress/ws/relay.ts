@@ -8,7 +8,7 @@ import { PermgateError } from '../../errors.js'
 import type { ExtractedOperation, OperationType } from '../../operation/types.js'
 import type { RequestContext } from '../../policy/context.js'
 import type { Decision } from '../../policy/decide.js'
-import { cidrsContain, clientAddress, compileCidrs } from '../../policy/ip.js'
+import { cidrsContain, clientAddress } from '../../policy/ip.js'
 import type { OperationTypeLabel } from '../../telemetry/metrics.js'
 import { dashed } from '../../egress/forward.js'
 import { denialEntries } from '../../egress/reject.js'
@@ -94,7 +94,7 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
   const reserved = (name: string): boolean => stripped.has(name)
   const target = upstreamUrl(config)
   // as the HTTP gate: X-Forwarded-For is believed only from trusted proxies
-  const trustedProxies = config.trustedProxies.length === 0 ? undefined : compileCidrs(config.trustedProxies, 'PERMGATE_ERR_CONFIG_INVALID', { path: 'trustedProxies' })
+  const trustedProxies = config.trustedProxyRanges
   const contextOf = (req: IncomingMessage): RequestContext => ({ clientIp: clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trustedProxies) })
   /** The policy's ipAllow, read per use (a reload may add or change it). */
   const ipDenied = (ctx: RequestContext): PermgateError | undefined => {

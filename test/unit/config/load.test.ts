@@ -8,6 +8,7 @@ import {
   DEFAULT_MAX_JSON_DEPTH, DEFAULT_UPSTREAM_TIMEOUT_MS, DEFAULT_WS_MAX_CONNECTIONS, DEFAULT_WS_MAX_LIFETIME_MS, DEFAULT_WS_MAX_SOCKET_BYTES, type ServeConfig,
 } from '../../../src/config/schema.js'
 import { PermgateError, type ErrorCode } from '../../../src/errors.js'
+import { cidrsContain } from '../../../src/policy/ip.js'
 import { tempFiles } from '../../helpers/tmp.js'
 import { testPki } from '../../helpers/tls.js'
 
@@ -48,6 +49,17 @@ describe('loadServeConfig: defaults and flags', () => {
       errorsAs200: false,
       logLevel: 'info',
     })
+  })
+
+  it('trustedProxies are compiled once, into the frozen config (none: undefined)', () => {
+    const dir = workspace()
+    expect(loadServeConfig(base, dir).trustedProxyRanges).toBeUndefined()
+    const c = loadServeConfig([...base, '--trusted-proxy', '10.0.0.0/8', '--trusted-proxy', '::1'], dir)
+    expect(c.trustedProxies).toEqual(['10.0.0.0/8', '::1'])
+    expect(c.trustedProxyRanges).toBeDefined()
+    expect(cidrsContain(c.trustedProxyRanges!, '10.1.2.3')).toBe(true)
+    expect(cidrsContain(c.trustedProxyRanges!, '192.0.2.1')).toBe(false)
+    expect(cidrsContain(c.trustedProxyRanges!, '::1')).toBe(true)
   })
 
   it('the JSON depth and WebSocket limits: named defaults, flags, bounds', () => {
