@@ -10,27 +10,8 @@ type Defaults = Readonly<Record<string, unknown>>
  * a variable, the variable's JSON value (own properties of plain objects only). Anything
  * missing is `undefined`. Only the path is resolved, never the whole argument.
  */
-export function resolveArgPath(
-  field: RootField,
-  path: readonly string[],
-  variables: Variables,
-  defaults: Defaults,
-): unknown {
-  const first = path[0]
-  if (first === undefined) return undefined
-  const arg = findArgument(field.args, first)
-  if (arg === undefined) return undefined
-  let node: ValueNode = arg.value
-  for (let i = 1; i < path.length; i++) {
-    if (node.kind === Kind.VARIABLE) {
-      return walkValue(variableValue(node.name.value, variables, defaults), path, i)
-    }
-    if (node.kind !== Kind.OBJECT) return undefined
-    const next = findObjectField(node.fields, path[i]!)
-    if (next === undefined) return undefined
-    node = next.value
-  }
-  return valueOf(node, variables, defaults)
+export function resolveArgPath(field: RootField, path: readonly string[], variables: Variables, defaults: Defaults): unknown {
+  return resolvePath(field, path, variables, defaults, false)
 }
 
 /** What {@link resolveArgPathStrict} answers when a value on the path is no plain object. */
@@ -46,12 +27,12 @@ const PROTOTYPE_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototyp
  * string, a list, a number where an object is expected). null or absent on the way is absent.
  * For checks that must not read "no value" where an upstream might find one.
  */
-export function resolveArgPathStrict(
-  field: RootField,
-  path: readonly string[],
-  variables: Variables,
-  defaults: Defaults,
-): unknown {
+export function resolveArgPathStrict(field: RootField, path: readonly string[], variables: Variables, defaults: Defaults): unknown {
+  return resolvePath(field, path, variables, defaults, true)
+}
+
+/** One walk for both readings: `strict` refuses, as NOT_PLAIN, what the lenient one reads as absent. */
+function resolvePath(field: RootField, path: readonly string[], variables: Variables, defaults: Defaults, strict: boolean): unknown {
   const first = path[0]
   if (first === undefined) return undefined
   const arg = findArgument(field.args, first)
@@ -59,11 +40,11 @@ export function resolveArgPathStrict(
   let node: ValueNode = arg.value
   for (let i = 1; i < path.length; i++) {
     if (node.kind === Kind.VARIABLE) {
-      return walkStrict(variableValue(node.name.value, variables, defaults), path, i)
+      const value = variableValue(node.name.value, variables, defaults)
+      return strict ? walkStrict(value, path, i) : walkValue(value, path, i)
     }
-    if (node.kind === Kind.NULL) return null
-    if (node.kind !== Kind.OBJECT) return NOT_PLAIN
-    for (const f of node.fields) if (PROTOTYPE_KEYS.includes(f.name.value)) return NOT_PLAIN
+    if (node.kind !== Kind.OBJECT) return !strict ? undefined : node.kind === Kind.NULL ? null : NOT_PLAIN
+    if (strict) for (const f of node.fields) if (PROTOTYPE_KEYS.includes(f.name.value)) return NOT_PLAIN
     const next = findObjectField(node.fields, path[i]!)
     if (next === undefined) return undefined
     node = next.value
