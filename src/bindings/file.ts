@@ -1,5 +1,5 @@
 import { PermgateError, type ErrorPlace } from '../errors.js'
-import { isForwardableSubject, MAX_SUBJECT_LENGTH } from '../identity/subject.js'
+import { isForwardableSubject, MAX_SUBJECT_LENGTH } from './subject.js'
 import type { CompiledPolicy } from '../policy/types.js'
 import { isRecord, placeOf, readYamlFile, type YamlFile } from '../policy/yaml.js'
 import type { Binding, BindingsStore, SubjectEntry, SubjectKind } from './types.js'

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto'
 import type { BindingsStore } from '../bindings/types.js'
 import { PermgateError } from '../errors.js'
-import { isForwardableSubject } from './subject.js'
+import { isForwardableSubject } from '../bindings/subject.js'
 
 /** Hex SHA-256 of a string's UTF-8 bytes. */
 export function sha256Hex(s: string): string {

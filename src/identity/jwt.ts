@@ -1,7 +1,7 @@
 import { jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose'
 import { PermgateError } from '../errors.js'
 import { loadKey } from './jwt-key.js'
-import { isForwardableSubject, MAX_SUBJECT_LENGTH } from './subject.js'
+import { isForwardableSubject, MAX_SUBJECT_LENGTH } from '../bindings/subject.js'
 import { fromJoseError } from './jwt-errors.js'
 import { resolveJwtOptions, type ResolvedJwtOptions } from './options.js'
 import type { JwtOptions } from './types.js'
