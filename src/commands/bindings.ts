@@ -1,3 +1,5 @@
+// One concept: the `permgate bindings` commands (migrate, import: reading the file and writing it
+// in one batched transaction).
 import { relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import pg from 'pg'

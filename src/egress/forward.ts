@@ -22,12 +22,15 @@ const METHOD_OVERRIDES = ['x-http-method-override', 'x-http-method', 'x-method-o
 export interface HeaderHygiene {
   /** Names never forwarded, lower case, with `_` and `.` read as `-`. */
   readonly drop: ReadonlySet<string>
+  /** Of those, the configured identity headers (`stripHeaders`), read the same way. */
+  readonly strip: ReadonlySet<string>
   /** The credential cookie, removed when the Authorization header decided. */
   readonly cookieName: string | undefined
 }
 
 export function headerHygiene(stripHeaders: readonly string[], cookieName: string | undefined): HeaderHygiene {
-  return { drop: new Set([...HOP_BY_HOP_REQUEST, ...METHOD_OVERRIDES, ...stripHeaders.map((h) => dashed(h.toLowerCase()))]), cookieName }
+  const strip = new Set(stripHeaders.map((h) => dashed(h.toLowerCase())))
+  return { drop: new Set([...HOP_BY_HOP_REQUEST, ...METHOD_OVERRIDES, ...strip]), strip, cookieName }
 }
 
 const SEPARATORS = /[_.]/g

@@ -1,3 +1,6 @@
+// One concept: deciding one operation for one principal from compiled bitsets (rules, per-kind
+// scopes, release-name lookups, conditions and the escalation guard over single and list grants),
+// synchronous and allocation-light on the hot path.
 import { isStrictRecord, NOT_PLAIN, resolveArgPath, resolveArgPathStrict, walkStrict } from '../operation/args.js'
 import type { ExtractedOperation, OperationType, RootField } from '../operation/types.js'
 import { orInto } from './bits.js'

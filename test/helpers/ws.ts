@@ -73,6 +73,16 @@ export async function openWs(url: string, protocols: string | string[], headers:
   }
 }
 
+/** Every message for `id` until its complete or error. */
+export async function collect(c: WsClient, id: string): Promise<WsMessage[]> {
+  const out: WsMessage[] = []
+  for (;;) {
+    const m = await c.next((x) => x.id === id)
+    out.push(m)
+    if (m.type === 'complete' || m.type === 'error') return out
+  }
+}
+
 /** Sends a raw upgrade request and returns the whole answer (status line, headers, body) once the server ends it. */
 export function rawUpgrade(url: string, path: string, headers: Record<string, string>): Promise<string> {
   const u = new URL(url)

@@ -3,7 +3,7 @@ import { createClient } from 'graphql-ws'
 import WebSocket from 'ws'
 import { DEFAULT_INIT_TIMEOUT_MS, DEFAULT_MAX_SUBSCRIPTIONS_PER_SOCKET } from '../../src/ingress/ws/protocols.js'
 import { API_KEY, startHarness, type Harness } from '../helpers/proxy.js'
-import { openWs, rawUpgrade, type WsClient, type WsMessage } from '../helpers/ws.js'
+import { collect, openWs, rawUpgrade, type WsClient, type WsMessage } from '../helpers/ws.js'
 
 // GraphQL over WebSocket through permgate, both protocols, against the demo upstream on real sockets.
 
@@ -40,15 +40,6 @@ async function connected(d: Dialect, payload?: Record<string, unknown>, headers:
   return c
 }
 
-/** Every message for `id` until its complete or error. */
-async function collect(c: WsClient, id: string): Promise<WsMessage[]> {
-  const out: WsMessage[] = []
-  for (;;) {
-    const m = await c.next((x) => x.id === id)
-    out.push(m)
-    if (m.type === 'complete' || m.type === 'error') return out
-  }
-}
 
 /** The protocol's error payload as a list (legacy sends one error object). */
 const errorsOf = (m: WsMessage): { message: string; extensions: Record<string, unknown> }[] =>

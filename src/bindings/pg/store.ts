@@ -1,3 +1,6 @@
+// One concept, large: the PostgreSQL bindings store (pool and prepared queries, the per-subject
+// cache, the LISTEN connection with its reconnection and staleness). Its parts are not yet split
+// into modules testable without a database.
 import { LRUCache } from 'lru-cache'
 import pg from 'pg'
 import { PermgateError } from '../../errors.js'

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Principal } from '../../bindings/types.js'
 import type { ServeConfig } from '../../config/schema.js'
-import { forwardHeaders, headerHygiene, withoutCookie, type HeaderHygiene } from '../../egress/forward.js'
+import { forwardHeaders, withoutCookie, type HeaderHygiene } from '../../egress/forward.js'
 import { ERRORS, PermgateError } from '../../errors.js'
 import type { CidrList } from '../../policy/ip.js'
 import type { CredentialSource } from './init-payload.js'
@@ -37,6 +37,7 @@ const HANDSHAKE = new Set([
 export function upstreamHeaders(
   upgrade: IncomingHttpHeaders,
   config: ServeConfig,
+  hygiene: HeaderHygiene,
   principal: Principal,
   connectionId: string,
   source: CredentialSource,
@@ -53,17 +54,10 @@ export function upstreamHeaders(
       else copy.cookie = kept
     }
   }
-  const h = forwardHeaders(copy, hygieneOf(config), principal, connectionId, false, peer, trusted)
+  const h = forwardHeaders(copy, hygiene, principal, connectionId, false, peer, trusted)
   const out: Record<string, string> = {}
   for (const [name, value] of Object.entries(h)) if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value
   return out
-}
-
-const hygienes = new WeakMap<ServeConfig, HeaderHygiene>()
-function hygieneOf(config: ServeConfig): HeaderHygiene {
-  let h = hygienes.get(config)
-  if (h === undefined) hygienes.set(config, (h = headerHygiene(config.stripHeaders, config.cookieName)))
-  return h
 }
 
 /** ws:// (or wss://) URL of the upstream's GraphQL endpoint; the client's query string is never forwarded. */

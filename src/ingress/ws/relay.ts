@@ -1,3 +1,8 @@
+// One concept, large: the life of one GraphQL WebSocket (authenticate, open upstream, decide each
+// operation, re-check on every policy or bindings change, bound what it holds, close). The
+// protocol vocabulary is in protocols.ts, the handshake in handshake.ts, connection_init in
+// init-payload.ts. Its decision code still repeats the HTTP gate's: the next split is one
+// decision pipeline for both transports, after which this file keeps only the connection.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyBaseLogger } from 'fastify'
@@ -10,7 +15,7 @@ import type { RequestContext } from '../../policy/context.js'
 import type { Decision } from '../../policy/decide.js'
 import { cidrsContain, clientAddress } from '../../policy/ip.js'
 import type { OperationTypeLabel } from '../../telemetry/metrics.js'
-import { dashed } from '../../egress/forward.js'
+import { headerHygiene } from '../../egress/forward.js'
 import { denialEntries } from '../../egress/reject.js'
 import { tlsClientOptions, tlsFailure } from '../../egress/tls.js'
 import { auditDecision } from '../audit.js'
@@ -89,9 +94,9 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
   const maxBufferedBytes = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES
   const revalidateDelayMs = opts.revalidateDelayMs ?? DEFAULT_REVALIDATE_DELAY_MS
   const maxSocketBytes = config.wsMaxSocketBytes
-  // configured identity headers, as an upstream that folds `_` and `.` into `-` reads them
-  const stripped = new Set(config.stripHeaders.map((h) => dashed(h.toLowerCase())))
-  const reserved = (name: string): boolean => stripped.has(name)
+  // one header hygiene for the handshake; its identity headers also leave connection_init's payload
+  const hygiene = headerHygiene(config.stripHeaders, config.cookieName)
+  const reserved = (name: string): boolean => hygiene.strip.has(name)
   const target = upstreamUrl(config)
   // as the HTTP gate: X-Forwarded-For is believed only from trusted proxies
   const trustedProxies = config.trustedProxyRanges
@@ -349,7 +354,7 @@ export function createWebSocketRelay(config: ServeConfig, deps: GateDeps, nextId
 
     connectUpstream(init: string): void {
       this.state = 'connecting'
-      const headers = upstreamHeaders(this.req.headers, config, this.principal, this.id, this.source, this.req.socket.remoteAddress, trustedProxies)
+      const headers = upstreamHeaders(this.req.headers, config, hygiene, this.principal, this.id, this.source, this.req.socket.remoteAddress, trustedProxies)
       const upstream = new WebSocket(target, this.protocol, { headers, handshakeTimeout: config.upstreamTimeoutMs, perMessageDeflate: false, followRedirects: false, ...tlsClientOptions(config.upstreamTls) })
       this.upstream = upstream
       upstream.on('open', () => this.guard(() => upstream.send(init)))

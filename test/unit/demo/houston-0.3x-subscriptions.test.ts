@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { houston03xSchema, SUBJECT_HEADER, startUpstream, type DemoUpstream } from '../../../src/demo/upstream.js'
-import { openWs, type WsClient, type WsMessage } from '../../helpers/ws.js'
+import { collect, openWs, type WsClient, type WsMessage } from '../../helpers/ws.js'
 import { SUBSCRIPTIONS } from './houston-0.3x-cases.js'
 
 // The 0.3x demo's Subscription fields over WebSocket, in both subprotocols, with selection sets.
@@ -25,15 +25,6 @@ async function connected(protocol: string): Promise<WsClient> {
   return c
 }
 
-/** Every message for `id` until its complete or error. */
-async function collect(c: WsClient, id: string): Promise<WsMessage[]> {
-  const out: WsMessage[] = []
-  for (;;) {
-    const m = await c.next((x) => x.id === id)
-    out.push(m)
-    if (m.type === 'complete' || m.type === 'error') return out
-  }
-}
 
 const EXPECTED: Readonly<Record<string, (i: number) => unknown>> = {
   log: () => ({ id: expect.stringMatching(/^d1-log-\d$/), createdAt: expect.any(String), log: expect.any(String) }),
