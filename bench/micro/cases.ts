@@ -1,4 +1,4 @@
-import type { Principal } from '../../src/bindings/types.js'
+import type { Principal } from '../../src/identity/types.js'
 import { DocumentCache } from '../../src/operation/cache.js'
 import type { ExtractedOperation } from '../../src/operation/types.js'
 import { scopeOf } from '../../src/policy/permissions.js'

@@ -6,7 +6,7 @@ import { buildSchema, isInputObjectType, isObjectType, type GraphQLSchema } from
 import { afterAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { loadBindingsFile } from '../../src/bindings/file.js'
-import { ANONYMOUS, type Principal } from '../../src/bindings/types.js'
+import { ANONYMOUS, type Principal } from '../../src/identity/types.js'
 import { DocumentCache } from '../../src/operation/index.js'
 import { Authorizer } from '../../src/policy/authorizer.js'
 import { compilePolicy } from '../../src/policy/compile.js'

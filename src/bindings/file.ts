@@ -1,7 +1,7 @@
 import { PermgateError, type ErrorPlace } from '../errors.js'
 import { isForwardableSubject, MAX_SUBJECT_LENGTH } from './subject.js'
 import type { CompiledPolicy } from '../policy/types.js'
-import { isRecord, placeOf, readYamlFile, type YamlFile } from '../policy/yaml.js'
+import { isRecord, placeOf, readYamlFile, type YamlFile } from '../config/yaml.js'
 import type { Binding, BindingsStore, SubjectEntry, SubjectKind } from './types.js'
 
 const TOP_KEYS = new Set(['deployments', 'subjects', 'groups'])

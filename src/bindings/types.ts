@@ -32,7 +32,7 @@ export interface BindingsStore {
    * something must be fetched first. Rejects with a 503 PermgateError when the store cannot
    * answer and what it holds is older than its allowed staleness (fail closed).
    */
-  prepare?(principal: Principal): Promise<void> | undefined
+  prepare?(principal: Subject): Promise<void> | undefined
   /** The same for `subjectByApiKeySha256(hex)`. */
   prepareApiKey?(hex: string): Promise<void> | undefined
   /**
@@ -44,12 +44,13 @@ export interface BindingsStore {
   close?(): Promise<void>
 }
 
-/** Who is asking. `anonymous` presented no credential. */
-export interface Principal {
+/**
+ * Whom bindings are looked up for: the shape the bindings and policy stages read. The identity
+ * stage's Principal is one (`anonymous` presented no credential).
+ */
+export interface Subject {
   readonly kind: 'anonymous' | SubjectKind
   readonly id: string | null
   /** Groups (teams) from the token or the caller; each adds the group's bindings. */
   readonly groups: readonly string[]
 }
-
-export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', id: null, groups: Object.freeze([]) as readonly string[] })

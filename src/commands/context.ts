@@ -1,4 +1,5 @@
-import { ANONYMOUS, type BindingsStore, type Principal } from '../bindings/types.js'
+import { type BindingsStore } from '../bindings/types.js'
+import { ANONYMOUS, type Principal } from '../identity/types.js'
 import { PermgateError } from '../errors.js'
 import { DocumentCache } from '../operation/cache.js'
 import { loadAuthorizer, type Authorizer } from '../policy/authorizer.js'

@@ -1,5 +1,5 @@
 import { PermgateError } from '../errors.js'
-import { isRecord } from '../policy/yaml.js'
+import { isRecord } from './yaml.js'
 import type { RouteAccess, RouteRule } from './schema.js'
 
 const KEYS = new Set(['method', 'methods', 'prefix', 'access', 'permissions', 'op', 'scope', 'principals'])

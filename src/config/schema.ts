@@ -1,6 +1,5 @@
-import type { UpstreamTls } from '../egress/tls.js'
 
-import type { CidrList } from '../policy/ip.js'
+import type { CidrList } from './cidr.js'
 
 /** Defaults of `permgate serve`, with their units. */
 export const DEFAULT_HOST = '127.0.0.1'
@@ -31,6 +30,16 @@ export const DEFAULT_WS_MAX_CONNECTIONS = 10_000
 /** What one WebSocket may hold for its operations (ids, documents, variables, messages held before the ack): 4 MiB. */
 export const DEFAULT_WS_MAX_SOCKET_BYTES = 4 * 1024 * 1024
 export { DEFAULT_API_KEY_LENGTH } from '../identity/types.js'
+
+/** How permgate verifies the upstream's certificate, for HTTP and wss:// alike. */
+export interface UpstreamTls {
+  /** PEM CA certificates that replace Node's default roots for the upstream; undefined: Node's CA store. */
+  readonly ca: string | undefined
+  /** The DNS name the certificate must carry, also sent as SNI; undefined: the upstream URL's host. */
+  readonly serverName: string | undefined
+  /** No verification at all; a warning is logged at start. */
+  readonly insecureSkipVerify: boolean
+}
 
 export type RouteAccess = 'public' | 'authenticated' | 'permission'
 

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import type { Principal } from '../bindings/types.js'
-import { cidrsContain, normalizeAddress, type CidrList } from '../policy/ip.js'
+import type { Principal } from '../identity/types.js'
+import { cidrsContain, normalizeAddress, type CidrList } from '../config/cidr.js'
 
 /** Headers permgate sets for the upstream; a client's own are always removed first. */
 export const PERMGATE_HEADER_PREFIX = 'x-permgate-'

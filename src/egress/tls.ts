@@ -1,14 +1,4 @@
-import { X509Certificate } from 'node:crypto'
-
-/** How permgate verifies the upstream's certificate, for HTTP and wss:// alike. */
-export interface UpstreamTls {
-  /** PEM CA certificates that replace Node's default roots for the upstream; undefined: Node's CA store. */
-  readonly ca: string | undefined
-  /** The DNS name the certificate must carry, also sent as SNI; undefined: the upstream URL's host. */
-  readonly serverName: string | undefined
-  /** No verification at all; a warning is logged at start. */
-  readonly insecureSkipVerify: boolean
-}
+import type { UpstreamTls } from '../config/schema.js'
 
 /** Options for tls.connect, as undici's `connect` and `ws` take them. */
 export interface TlsClientOptions {
@@ -25,23 +15,6 @@ export function tlsClientOptions(tls: UpstreamTls): TlsClientOptions {
   return o
 }
 
-/**
- * The certificates of a PEM bundle, normalised (one block after another), or undefined when the
- * text holds none, holds anything else (a private key has no place in a CA file), or a block does
- * not parse as X.509.
- */
-export function pemCertificates(text: string): string | undefined {
-  const labels = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)].map((m) => m[1])
-  if (labels.length === 0 || labels.some((l) => l !== 'CERTIFICATE')) return undefined
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []
-  if (blocks.length !== labels.length) return undefined
-  try {
-    for (const b of blocks) new X509Certificate(b)
-  } catch {
-    return undefined
-  }
-  return blocks.join('\n') + '\n'
-}
 
 /** OpenSSL's verification results as Node reports them in `err.code` (X509_V_ERR_* without the prefix). */
 const CERTIFICATE_CODES = new Set([

@@ -1,6 +1,7 @@
 import { basename } from 'node:path'
 import { FileBindingsStore } from '../bindings/file.js'
-import type { Binding, Principal, SubjectEntry } from '../bindings/types.js'
+import type { Binding, SubjectEntry } from '../bindings/types.js'
+import type { Principal } from '../identity/types.js'
 import { permits } from '../policy/decide.js'
 import { compilePrincipal, type PrincipalMasks } from '../policy/principal.js'
 import { scopeOf } from '../policy/permissions.js'

@@ -1,4 +1,4 @@
-import { pemCertificates } from '../egress/tls.js'
+import { pemCertificates } from '../config/pem.js'
 import { PermgateError } from '../errors.js'
 import {
   DEFAULT_API_KEY_LENGTH,

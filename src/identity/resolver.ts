@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { ANONYMOUS, type BindingsStore, type Principal, type SubjectKind } from '../bindings/types.js'
+import { type BindingsStore, type SubjectKind } from '../bindings/types.js'
+import { ANONYMOUS, type Principal } from '../identity/types.js'
 import { PermgateError } from '../errors.js'
 import { sha256Hex, subjectForApiKeyHash } from './api-key.js'
 import { readCredential, type CredentialOptions } from './credential.js'

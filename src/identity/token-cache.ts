@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache'
-import type { Principal } from '../bindings/types.js'
+import type { Principal } from '../identity/types.js'
 import { sha256Hex } from './api-key.js'
 import { DEFAULT_TOKEN_CACHE_MAX_TTL_MS } from './types.js'
 

@@ -1,3 +1,5 @@
+import type { SubjectKind } from '../bindings/types.js'
+
 /** Remote JWK set: least time between two fetches, so unknown `kid`s cannot make permgate hammer the issuer. */
 export const DEFAULT_JWKS_COOLDOWN_MS = 30_000 // 30 s
 /** Remote JWK set: age after which the set is fetched again before use. */
@@ -74,3 +76,13 @@ export interface IdentityOptions {
   /** Verified tokens kept. @default DEFAULT_TOKEN_CACHE_SIZE (10,000) */
   tokenCacheSize?: number
 }
+
+/** Who is asking, as identity resolved the request's credential. `anonymous` presented none. */
+export interface Principal {
+  readonly kind: 'anonymous' | SubjectKind
+  readonly id: string | null
+  /** Groups (teams) from the token or the caller; each adds the group's bindings. */
+  readonly groups: readonly string[]
+}
+
+export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous', id: null, groups: Object.freeze([]) as readonly string[] })

@@ -1,4 +1,4 @@
-import type { Principal } from '../bindings/types.js'
+import type { Principal } from '../identity/types.js'
 import type { ExtractedOperation } from '../operation/types.js'
 import type { Decision } from '../policy/decide.js'
 import type { CompiledPolicy } from '../policy/types.js'

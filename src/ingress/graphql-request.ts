@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer'
 import { PermgateError } from '../errors.js'
-import { isRecord } from '../policy/yaml.js'
+import { isRecord } from '../config/yaml.js'
 import { checkJsonDepth, parseClientJson } from './json.js'
 
 /** One GraphQL request as read, and what will be forwarded. */

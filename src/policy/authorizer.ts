@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache'
 import { loadBindingsFile } from '../bindings/file.js'
 import { compilePolicy } from './compile.js'
 import { loadPolicy } from './load.js'
-import type { BindingsStore, Principal } from '../bindings/types.js'
+import type { BindingsStore, Subject } from '../bindings/types.js'
 import type { ExtractedOperation } from '../operation/types.js'
 import { NO_CONTEXT, type RequestContext } from './context.js'
 import { decide, type Decision } from './decide.js'
@@ -29,7 +29,7 @@ export class Authorizer {
    * The same principal object (the identity stage caches one per verified token) maps straight
    * to its masks, skipping the key string and the LRU; entries go with the principal.
    */
-  private byObject = new WeakMap<Principal, PrincipalMasks>()
+  private byObject = new WeakMap<Subject, PrincipalMasks>()
   private readonly counters = { hits: 0, misses: 0, evictions: 0 }
   private readonly decisionCounters = { hits: 0, misses: 0, evictions: 0 }
   private storeVersion: number
@@ -50,12 +50,12 @@ export class Authorizer {
    * Makes the principal's bindings available in memory (a database store loads them on demand):
    * undefined when they are (the hot path), else a Promise; rejects 503 when the store cannot answer.
    */
-  prepare(principal: Principal): Promise<void> | undefined {
+  prepare(principal: Subject): Promise<void> | undefined {
     return this.store.prepare?.(principal)
   }
 
   /** The principal's effective masks, computed on first use and cached. */
-  masks(principal: Principal): PrincipalMasks {
+  masks(principal: Subject): PrincipalMasks {
     if (this.store.version !== this.storeVersion) {
       this.cache.clear()
       this.byObject = new WeakMap()
@@ -85,7 +85,7 @@ export class Authorizer {
    * Decides one operation. `ctx` carries what the request says besides (the client address, for
    * IP conditions); decisions that cannot depend on it or on variables are cached per principal.
    */
-  decide(principal: Principal, op: ExtractedOperation, variables: Readonly<Record<string, unknown>> | undefined, ctx: RequestContext = NO_CONTEXT): Decision {
+  decide(principal: Subject, op: ExtractedOperation, variables: Readonly<Record<string, unknown>> | undefined, ctx: RequestContext = NO_CONTEXT): Decision {
     const pm = this.masks(principal)
     if (op.usesVariables || this.policy.ipRules) return decide(this.policy, pm, op, variables, ctx)
     let d = pm.decisions.get(op)

@@ -1,7 +1,7 @@
 import { PermgateError, type Warning } from '../errors.js'
 import { maskOf, orInto, wordsFor } from './bits.js'
 import { scopeOf, validatePermissionName } from './permissions.js'
-import { compileCidrs } from './ip.js'
+import { compileCidrs } from '../config/cidr.js'
 import type { CompiledCondition, CompiledPolicy, CompiledRole, CompiledRule, ConditionDef, EntityKind, GrantScope, KindMasks, Mask, PolicySource, RoleDef } from './types.js'
 
 /**

@@ -1,6 +1,6 @@
 import { PermgateError, type ErrorPlace } from '../errors.js'
 import type { ConditionDef, GrantDef, GrantScope } from './types.js'
-import { isRecord, placeOf, readYamlFile, type YamlFile } from './yaml.js'
+import { isRecord, placeOf, readYamlFile, type YamlFile } from '../config/yaml.js'
 
 const FIELD = /^(Query|Mutation|Subscription)\.([_A-Za-z][_0-9A-Za-z]*)$/
 const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/

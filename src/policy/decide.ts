@@ -5,7 +5,7 @@ import { isStrictRecord, NOT_PLAIN, resolveArgPath, resolveArgPathStrict, walkSt
 import type { ExtractedOperation, OperationType, RootField } from '../operation/types.js'
 import { orInto } from './bits.js'
 import { NO_CONTEXT, type RequestContext } from './context.js'
-import { cidrsContain } from './ip.js'
+import { cidrsContain } from '../config/cidr.js'
 import { scopeOf } from './permissions.js'
 import { DEFAULT_DECISIONS_PER_PRINCIPAL, type PrincipalMasks } from './principal.js'
 import type { CompiledCondition, CompiledPolicy, CompiledRule, Combinator, EntityKind, GrantDef, GrantScope, KindMasks, Mask } from './types.js'

@@ -1,9 +1,12 @@
 import { FileBindingsStore } from '../bindings/file.js'
-import { ANONYMOUS, type Binding, type Principal, type SubjectEntry } from '../bindings/types.js'
+import type { Binding, Subject, SubjectEntry } from '../bindings/types.js'
 import { permits, permitsAt } from './decide.js'
 import { scopeOf } from './permissions.js'
 import { compilePrincipal, type PrincipalMasks } from './principal.js'
 import type { CompiledPolicy, CompiledRule } from './types.js'
+
+/** The caller without a credential. */
+const NOBODY: Subject = Object.freeze({ kind: 'anonymous', id: null, groups: Object.freeze([]) as readonly string[] })
 
 /** The entities a diff binds roles on and decides scoped rules on: deployment d1 belongs to workspace w1. */
 export const DIFF_WORKSPACE = 'w1'
@@ -103,7 +106,7 @@ function naturalScope(id: string, a: CompiledPolicy, b: CompiledPolicy): { scope
 
 /** One subject per role, bound once at its natural scope; the policy adds its synthetic roles itself. */
 function principalMasks(policy: CompiledPolicy, principals: readonly DiffPrincipal[]): PrincipalMasks[] {
-  // Subject ids by position, so a role named like a pseudo-principal cannot collide with it.
+  // Principal ids by position, so a role named like a pseudo-principal cannot collide with it.
   const subjects = new Map<string, SubjectEntry>()
   for (const [i, p] of principals.entries()) {
     const bindings: Binding[] = []
@@ -116,7 +119,7 @@ function principalMasks(policy: CompiledPolicy, principals: readonly DiffPrincip
   }
   const store = new FileBindingsStore(new Map([[DIFF_DEPLOYMENT, DIFF_WORKSPACE]]), subjects, new Map())
   return principals.map((p, i) => {
-    const principal: Principal = p.role === undefined && p.label === ANONYMOUS_LABEL ? ANONYMOUS : { kind: 'user', id: String(i), groups: [] }
+    const principal: Subject = p.role === undefined && p.label === ANONYMOUS_LABEL ? NOBODY : { kind: 'user', id: String(i), groups: [] }
     return compilePrincipal(policy, store, principal)
   })
 }

@@ -8,7 +8,7 @@ import { readConditions, readRoleScopes } from './conditions.js'
 import { readScopeArgs } from './scope-args.js'
 import { rulesFromSchema } from './sdl.js'
 import { type CascadeDef, type EntityKind, type IntrospectionMode, type PolicySource } from './types.js'
-import { isRecord, placeOf, readYamlFile, type YamlFile } from './yaml.js'
+import { isRecord, placeOf, readYamlFile, type YamlFile } from '../config/yaml.js'
 
 export const POLICY_MANIFEST = 'policy.yaml'
 const MANIFEST_KEYS = new Set([

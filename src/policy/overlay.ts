@@ -1,7 +1,7 @@
 import { PermgateError } from '../errors.js'
 import { readRoles } from './roles.js'
 import type { RoleDef } from './types.js'
-import { readYamlFile } from './yaml.js'
+import { readYamlFile } from '../config/yaml.js'
 
 /**
  * Applies one Helm-style values file over the roles, as Helm deep-merges values:

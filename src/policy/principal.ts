@@ -1,4 +1,4 @@
-import type { Binding, BindingsStore, Principal } from '../bindings/types.js'
+import type { Binding, BindingsStore, Subject } from '../bindings/types.js'
 import type { ExtractedOperation } from '../operation/types.js'
 import type { Decision } from './decide.js'
 import { andInto, andNotInto, orInto } from './bits.js'
@@ -18,7 +18,7 @@ export interface ResolvedBinding extends Binding {
  * - `cascaded`: per workspace, what its roles grant on each of its deployments.
  */
 export interface PrincipalMasks {
-  readonly principal: Principal
+  readonly principal: Subject
   readonly system: Mask
   readonly global: Mask
   readonly workspaces: ReadonlyMap<string, Mask>
@@ -44,7 +44,7 @@ export interface PrincipalMasks {
 /** Cached decisions per principal; the map is emptied when it reaches this. @default 256 */
 export const DEFAULT_DECISIONS_PER_PRINCIPAL = 256
 
-export function bindingsOf(policy: CompiledPolicy, store: BindingsStore, p: Principal): ResolvedBinding[] {
+export function bindingsOf(policy: CompiledPolicy, store: BindingsStore, p: Subject): ResolvedBinding[] {
   if (p.kind === 'anonymous' || p.id === null) return []
   const out: ResolvedBinding[] = policy.syntheticRoles.map((role) => ({ role, source: 'synthetic' as const }))
   for (const b of store.subject(p.id)?.bindings ?? []) out.push({ ...b, source: 'subject' })
@@ -54,7 +54,7 @@ export function bindingsOf(policy: CompiledPolicy, store: BindingsStore, p: Prin
   return out
 }
 
-export function compilePrincipal(policy: CompiledPolicy, store: BindingsStore, principal: Principal): PrincipalMasks {
+export function compilePrincipal(policy: CompiledPolicy, store: BindingsStore, principal: Subject): PrincipalMasks {
   const w = policy.words
   const system = new Uint32Array(w)
   const global = new Uint32Array(w)

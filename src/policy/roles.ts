@@ -1,6 +1,6 @@
 import { PermgateError } from '../errors.js'
 import type { RoleDef } from './types.js'
-import { isRecord, placeOf, type YamlFile } from './yaml.js'
+import { isRecord, placeOf, type YamlFile } from '../config/yaml.js'
 
 const ROLE_ID = /^[A-Za-z][A-Za-z0-9_-]*$/
 const ROLE_KEYS = new Set(['id', 'name', 'permissions', 'inherits', 'description'])

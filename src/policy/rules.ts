@@ -2,7 +2,7 @@ import { PermgateError, type ErrorPlace } from '../errors.js'
 import type { OperationType } from '../operation/types.js'
 import { readScopeArgs } from './scope-args.js'
 import type { Access, RuleDef } from './types.js'
-import { isRecord, placeOf, readYamlFile } from './yaml.js'
+import { isRecord, placeOf, readYamlFile } from '../config/yaml.js'
 
 export const OPERATION_TYPES: readonly OperationType[] = ['Query', 'Mutation', 'Subscription']
 const ACCESS: readonly Access[] = ['public', 'authenticated', 'permission']

@@ -1,6 +1,6 @@
 import { PermgateError, type ErrorPlace } from '../errors.js'
 import { ENTITY_KINDS, SCOPE_LOOKUPS, type EntityKind, type ScopeArg, type ScopeLookup } from './types.js'
-import { isRecord } from './yaml.js'
+import { isRecord } from '../config/yaml.js'
 
 const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/
 const SHAPE = `{ <kind>: <argument path>, lookup?: ${SCOPE_LOOKUPS.join(' | ')} } with kind one of ${ENTITY_KINDS.join(', ')}`

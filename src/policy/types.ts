@@ -1,6 +1,6 @@
 import type { ErrorPlace, Warning } from '../errors.js'
 import type { OperationType } from '../operation/types.js'
-import type { CidrList } from './ip.js'
+import type { CidrList } from '../config/cidr.js'
 
 /** Entity kinds a scoped permission can be checked on. */
 export type EntityKind = 'workspace' | 'deployment'

@@ -1,5 +1,6 @@
 import { FileBindingsStore } from '../../src/bindings/file.js'
-import type { Binding, Principal, SubjectEntry } from '../../src/bindings/types.js'
+import type { Binding, SubjectEntry } from '../../src/bindings/types.js'
+import type { Principal } from '../../src/identity/types.js'
 import { DocumentCache } from '../../src/operation/cache.js'
 import { Authorizer } from '../../src/policy/authorizer.js'
 import type { Decision } from '../../src/policy/decide.js'

@@ -12,7 +12,7 @@
  */
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
-import type { Principal } from '../../src/bindings/types.js'
+import type { Principal } from '../../src/identity/types.js'
 import { DocumentCache } from '../../src/operation/cache.js'
 import { Authorizer } from '../../src/policy/authorizer.js'
 import {

@@ -4,7 +4,7 @@
 import { LRUCache } from 'lru-cache'
 import pg from 'pg'
 import { PermgateError } from '../../errors.js'
-import type { Binding, BindingsStore, Principal, SubjectEntry, SubjectKind } from '../types.js'
+import type { Binding, BindingsStore, Subject, SubjectEntry, SubjectKind } from '../types.js'
 import { NOTIFY_CHANNEL, PERMGATE_TABLES } from './migrations.js'
 
 /** An entry older than this is refetched on the next prepare. */
@@ -289,7 +289,7 @@ export class PgBindingsStore implements BindingsStore {
     return this.byReleaseName.get(name)
   }
 
-  prepare(principal: Principal): Promise<void> | undefined {
+  prepare(principal: Subject): Promise<void> | undefined {
     const id = principal.id
     if (principal.kind === 'anonymous' || id === null) return undefined
     const now = this.now()

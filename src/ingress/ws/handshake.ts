@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { Principal } from '../../bindings/types.js'
+import type { Principal } from '../../identity/types.js'
 import type { ServeConfig } from '../../config/schema.js'
 import { forwardHeaders, withoutCookie, type HeaderHygiene } from '../../egress/forward.js'
 import { ERRORS, PermgateError } from '../../errors.js'
-import type { CidrList } from '../../policy/ip.js'
+import type { CidrList } from '../../config/cidr.js'
 import type { CredentialSource } from './init-payload.js'
 import { graphqlCodeOf } from '../../egress/reject.js'
 

@@ -8,7 +8,7 @@ import {
   DEFAULT_MAX_JSON_DEPTH, DEFAULT_UPSTREAM_TIMEOUT_MS, DEFAULT_WS_MAX_CONNECTIONS, DEFAULT_WS_MAX_LIFETIME_MS, DEFAULT_WS_MAX_SOCKET_BYTES, type ServeConfig,
 } from '../../../src/config/schema.js'
 import { PermgateError, type ErrorCode } from '../../../src/errors.js'
-import { cidrsContain } from '../../../src/policy/ip.js'
+import { cidrsContain } from '../../../src/config/cidr.js'
 import { tempFiles } from '../../helpers/tmp.js'
 import { testPki } from '../../helpers/tls.js'
 

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { errors } from 'undici'
 import { describe, expect, it } from 'vitest'
-import { ANONYMOUS } from '../../../src/bindings/types.js'
+import { ANONYMOUS } from '../../../src/identity/types.js'
 import { forwardHeaders, headerHygiene, isLocalForwardingError } from '../../../src/egress/forward.js'
 
 const COOKIE = 'astronomer_example_com_auth'

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { ANONYMOUS, type BindingsStore, type Principal } from '../../../src/bindings/types.js'
+import { type BindingsStore } from '../../../src/bindings/types.js'
+import { ANONYMOUS, type Principal } from '../../../src/identity/types.js'
 import { IdentityResolver } from '../../../src/identity/resolver.js'
 import type { IdentityOptions } from '../../../src/identity/types.js'
 import { NOW_MS, NOW_SEC, rejected, sign, storeOf, testKey, thrown, type TestKey } from './helpers.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Principal } from '../../../src/bindings/types.js'
+import type { Principal } from '../../../src/identity/types.js'
 import { TokenCache } from '../../../src/identity/token-cache.js'
 import { NOW_MS } from './helpers.js'
 

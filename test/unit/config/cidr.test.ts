@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { cidrsContain, clientAddress, compileCidrs } from '../../../src/policy/ip.js'
+import { cidrsContain, compileCidrs } from '../../../src/config/cidr.js'
+import { clientAddress } from '../../../src/ingress/client-address.js'
 import { thrown } from '../../helpers/errors.js'
 
 const TRUSTED = compileCidrs(['10.0.0.0/8', '::1'], 'PERMGATE_ERR_CONFIG_INVALID', {})

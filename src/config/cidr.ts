@@ -37,25 +37,6 @@ export function cidrsContain(c: CidrList, ip: string | undefined): boolean {
   return c.list.check(ip, family === 4 ? 'ipv4' : 'ipv6')
 }
 
-/**
- * The client's address. `remote` is the socket's peer; `X-Forwarded-For` is believed only
- * when that peer is a trusted proxy, and then read from the right: each hop added by a
- * trusted proxy is skipped, the first untrusted one is the client. An entry that is not an
- * address makes the client unknown (undefined), which no allow-list holds.
- */
-export function clientAddress(remote: string | undefined, forwardedFor: string | string[] | undefined, trusted: CidrList | undefined): string | undefined {
-  let addr = remote === undefined ? undefined : normalizeAddress(remote)
-  if (addr === undefined || trusted === undefined || forwardedFor === undefined || !cidrsContain(trusted, addr)) return addr
-  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',')
-  for (let i = hops.length - 1; i >= 0; i--) {
-    const hop = normalizeAddress((hops[i] as string).trim())
-    if (hop === undefined) return undefined
-    addr = hop
-    if (!cidrsContain(trusted, addr)) return addr
-  }
-  return addr
-}
-
 /** `::ffff:10.1.2.3` -> `10.1.2.3`; undefined for anything that is not an address. */
 export function normalizeAddress(a: string): string | undefined {
   const v4 = a.startsWith('::ffff:') ? a.slice(7) : a
