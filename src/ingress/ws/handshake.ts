@@ -6,14 +6,14 @@ import { forwardHeaders, withoutCookie, type HeaderHygiene } from '../../egress/
 import { ERRORS, PermgateError } from '../../errors.js'
 import type { CidrList } from '../../config/cidr.js'
 import type { CredentialSource } from './init-payload.js'
-import { graphqlCodeOf } from '../../egress/reject.js'
+import { errorEntryOf } from '../../egress/graphql-errors.js'
 
 const REASONS: Readonly<Record<number, string>> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 503: 'Service Unavailable' }
 
 /** Refuses an upgrade with a plain HTTP response carrying a coded GraphQL error; the socket is closed. */
 export function refuseUpgrade(socket: Duplex, e: PermgateError): void {
   const status = ERRORS[e.code].status ?? 500
-  const body = JSON.stringify({ errors: [{ message: e.message, extensions: { code: graphqlCodeOf(status), reason: e.code } }] })
+  const body = JSON.stringify({ errors: [errorEntryOf(e, undefined, '')] })
   socket.on('error', () => socket.destroy())
   socket.end(
     `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +

@@ -1,5 +1,5 @@
-import { errorEntryOf, type ErrorEntry } from '../../egress/reject.js'
-import { PermgateError } from '../../errors.js'
+import { errorEntryOf, type ErrorEntry } from '../../egress/graphql-errors.js'
+import { ERRORS, PermgateError, type ErrorCode } from '../../errors.js'
 import type { GraphQLRequest } from '../graphql-request.js'
 import { checkJsonDepth } from '../json.js'
 
@@ -14,7 +14,9 @@ export type WsProtocol = typeof GRAPHQL_TRANSPORT_WS | typeof LEGACY_GRAPHQL_WS
 
 /**
  * Close codes. Numbers follow graphql-ws (the legacy protocol defines none, so a legacy client
- * gets the same code, after a `connection_error` or `error` message saying why):
+ * gets the same code, after a `connection_error` or `error` message saying why). Which error
+ * closes with which code is the registry's (`closeCode` in src/errors.ts, read by
+ * {@link closeCodeOf}; docs/errors.md lists them):
  *
  * | code | when                                                                        |
  * |------|-----------------------------------------------------------------------------|
@@ -44,6 +46,14 @@ export const CLOSE = {
   GOING_AWAY: 1001,
   NORMAL: 1000,
 } as const
+
+/**
+ * The close code of an error that ends a socket, from the registry; a code without one (it is
+ * not meant to close a socket) closes as an internal error, 1011.
+ */
+export function closeCodeOf(code: ErrorCode): number {
+  return ERRORS[code].closeCode ?? CLOSE.INTERNAL
+}
 
 /** How long a client has to send connection_init and be acknowledged: 5 s. */
 export const DEFAULT_INIT_TIMEOUT_MS = 5_000
@@ -156,7 +166,7 @@ export function operationMessage(protocol: WsProtocol, id: string, r: GraphQLReq
   return JSON.stringify({ id, type: VOCABULARY[protocol].subscribe, payload })
 }
 
-export type { ErrorEntry } from '../../egress/reject.js'
+export type { ErrorEntry } from '../../egress/graphql-errors.js'
 
 /** A coded error as an error entry, as HTTP answers it (an internal error keeps its text for the log). */
 export function errorEntry(e: unknown, decisionId: string | undefined): ErrorEntry {
