@@ -1,35 +1,14 @@
 
 import type { CidrList } from './cidr.js'
 
-/** Defaults of `permgate serve`, with their units. */
-export const DEFAULT_HOST = '127.0.0.1'
-export const DEFAULT_PORT = 8080
-export const DEFAULT_GRAPHQL_PATH = '/graphql'
-/** The admin port: /metrics, /healthz, /readyz (never the proxied port). */
-export const DEFAULT_ADMIN_PORT = 9090
-/** SIGTERM: time for in-flight requests to finish before exit, 10 s. */
-export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000
-/** Request body after decompression: 1 MiB. */
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
-/** Operations in one batched request. */
-export const DEFAULT_MAX_BATCH_SIZE = 10
-/** Time to the upstream's response headers: 30 s. */
-export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000
-/** PostgreSQL store: a cached subject's bindings are refetched when older than this, 60 s (changes arrive sooner, by NOTIFY). */
-export const DEFAULT_BINDINGS_CACHE_TTL_MS = 60_000
-/** PostgreSQL store: with the database lost, cached bindings keep deciding this long, 30 s; then 503. */
-export const DEFAULT_BINDINGS_MAX_STALENESS_MS = 30_000
-/** Time for a client to send its whole request (headers and body): 30 s; a slow sender is cut off (408). */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
-/** Nesting of arrays and objects in a client's JSON (bodies, GET variables, WebSocket messages): 64 levels. */
-export { DEFAULT_MAX_JSON_DEPTH } from '../ingress/json.js'
-/** A WebSocket is closed this long after it was authenticated, whatever its credential (API keys do not expire): 1 h. */
-export const DEFAULT_WS_MAX_LIFETIME_MS = 3_600_000
-/** WebSockets open at once; one more upgrade is refused with 503: 10,000. */
-export const DEFAULT_WS_MAX_CONNECTIONS = 10_000
-/** What one WebSocket may hold for its operations (ids, documents, variables, messages held before the ack): 4 MiB. */
-export const DEFAULT_WS_MAX_SOCKET_BYTES = 4 * 1024 * 1024
-export { DEFAULT_API_KEY_LENGTH } from '../identity/types.js'
+// The defaults and the key -> flag map live in the table of keys (keys.ts); named here too for
+// the code and tests that import them with the schema.
+export {
+  CONFIG_KEYS, DEFAULT_ADMIN_PORT, DEFAULT_API_KEY_LENGTH, DEFAULT_BINDINGS_CACHE_TTL_MS, DEFAULT_BINDINGS_MAX_STALENESS_MS,
+  DEFAULT_GRAPHQL_PATH, DEFAULT_HOST, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH, DEFAULT_PORT,
+  DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_SHUTDOWN_GRACE_MS, DEFAULT_UPSTREAM_TIMEOUT_MS, DEFAULT_WS_MAX_CONNECTIONS,
+  DEFAULT_WS_MAX_LIFETIME_MS, DEFAULT_WS_MAX_SOCKET_BYTES, type ConfigKey,
+} from './keys.js'
 
 /** How permgate verifies the upstream's certificate, for HTTP and wss:// alike. */
 export interface UpstreamTls {
@@ -143,62 +122,3 @@ export interface ServeConfig {
     readonly rotateBytes: number
   }
 }
-
-/**
- * Every config-file key, and the flag that sets it (flags win). A key not listed here is an
- * error, never silently ignored.
- */
-export const CONFIG_KEYS = {
-  policy: '--policy',
-  overlays: '--overlay',
-  bindings: '--bindings',
-  bindingsCacheTtlMs: '--bindings-cache-ttl-ms',
-  bindingsMaxStalenessMs: '--bindings-max-staleness-ms',
-  upstream: '--upstream',
-  host: '--host',
-  port: '--port',
-  adminHost: '--admin-host',
-  adminPort: '--admin-port',
-  graphqlPath: '--graphql-path',
-  jwtPublicKey: '--jwt-public-key',
-  jwtJwk: '--jwt-jwk',
-  jwtSecretFile: '--jwt-secret-file',
-  jwksUrl: '--jwks-url',
-  jwksCaFile: '--jwks-ca-file',
-  jwtAlgorithms: '--jwt-algorithms',
-  jwtIssuer: '--jwt-issuer',
-  jwtAudience: '--jwt-audience',
-  jwtClockToleranceSec: '--jwt-clock-tolerance',
-  jwtSubjectClaim: '--jwt-subject-claim',
-  jwtGroupsClaim: '--jwt-groups-claim',
-  cookieName: '--cookie-name',
-  apiKeyLength: '--api-key-length',
-  maxBodyBytes: '--max-body-bytes',
-  maxBatchSize: '--max-batch-size',
-  maxJsonDepth: '--max-json-depth',
-  wsMaxLifetimeMs: '--ws-max-lifetime-ms',
-  wsMaxConnections: '--ws-max-connections',
-  wsMaxSocketBytes: '--ws-max-socket-bytes',
-  upstreamTimeoutMs: '--upstream-timeout-ms',
-  upstreamCaFile: '--upstream-ca-file',
-  upstreamServerName: '--upstream-server-name',
-  upstreamInsecureSkipVerify: '--upstream-insecure-skip-verify',
-  requestTimeoutMs: '--request-timeout-ms',
-  routes: undefined,
-  stripHeaders: '--strip-header',
-  errorsAs200: '--errors-as-200',
-  trustedProxies: '--trusted-proxy',
-  logLevel: '--log-level',
-  reloadPollMs: '--reload-poll-ms',
-  dryRun: '--dry-run',
-  shadowPolicy: '--shadow-policy',
-  shutdownGraceMs: '--shutdown-grace-ms',
-  explorer: '--explorer',
-  adminTokenFile: '--admin-token-file',
-  decisionLog: '--decision-log',
-  decisionLogSampleRate: '--decision-log-sample-rate',
-  decisionLogRetentionDays: '--decision-log-retention-days',
-  decisionLogRotateBytes: '--decision-log-rotate-bytes',
-} as const satisfies Record<string, string | undefined>
-
-export type ConfigKey = keyof typeof CONFIG_KEYS

@@ -1,13 +1,7 @@
 import { PermgateError } from '../errors.js'
 
-/**
- * Nesting of arrays and objects in a client's JSON document (an HTTP body, GET `variables` or
- * `extensions`, a WebSocket message): 64 levels. JSON.parse has no depth limit, and every
- * recursive walk after it (JSON.stringify when forwarding, the variable coercion) overflows
- * the stack on a few thousand levels that fit in 16 KB: a deeper document is refused before
- * it is parsed.
- */
-export const DEFAULT_MAX_JSON_DEPTH = 64
+/** Nesting of a client's JSON document, levels: the `maxJsonDepth` key's default (why: see its row). */
+export { DEFAULT_MAX_JSON_DEPTH } from '../config/keys.js'
 
 const OPEN_ARRAY = 0x5b
 const OPEN_OBJECT = 0x7b

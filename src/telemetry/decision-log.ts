@@ -1,9 +1,9 @@
+import { DEFAULT_ALLOWED_SAMPLE_RATE } from '../config/keys.js'
 import { PermgateError } from '../errors.js'
 import { redact, type DecisionEvent } from './decision-event.js'
 import { StreamSink, type LogSink } from './log-sink.js'
 import { RotatingFileSink, type FileSinkOptions } from './rotating-file-sink.js'
 
-export const DEFAULT_ALLOWED_SAMPLE_RATE = 0.01 // 1 in 100 allowed decisions
 export const DEFAULT_BUFFER_EVENTS = 10_000
 
 export interface DecisionLogOptions {

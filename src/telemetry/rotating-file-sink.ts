@@ -2,11 +2,10 @@ import { createWriteStream, existsSync, type WriteStream } from 'node:fs'
 import { readdir, rename, stat, unlink } from 'node:fs/promises'
 import { once } from 'node:events'
 import { basename, dirname, join } from 'node:path'
+import { DEFAULT_RETENTION_DAYS, DEFAULT_ROTATE_BYTES } from '../config/keys.js'
 import { PermgateError } from '../errors.js'
 import type { LogSink } from './log-sink.js'
 
-export const DEFAULT_ROTATE_BYTES = 64 * 1024 * 1024 // 64 MiB
-export const DEFAULT_RETENTION_DAYS = 7
 const DAY_MS = 24 * 60 * 60 * 1000
 
 export interface FileSinkOptions {
