@@ -1,6 +1,6 @@
 import type { Principal } from '../../src/identity/types.js'
 import { DocumentCache } from '../../src/operation/cache.js'
-import type { ExtractedOperation } from '../../src/operation/types.js'
+import type { ExtractedOperation } from '../../src/policy/operation.js'
 import { scopeOf } from '../../src/policy/permissions.js'
 import type { CompiledPolicy, CompiledRule, EntityKind } from '../../src/policy/types.js'
 import type { Fixture } from './fixture.js'

@@ -1,6 +1,5 @@
 import { PermgateError, type ErrorPlace } from '../errors.js'
 import { isForwardableSubject, MAX_SUBJECT_LENGTH } from './subject.js'
-import type { CompiledPolicy } from '../policy/types.js'
 import { isRecord, placeOf, readYamlFile, type YamlFile } from '../config/yaml.js'
 import type { Binding, BindingsStore, SubjectEntry, SubjectKind } from './types.js'
 
@@ -59,8 +58,19 @@ export class FileBindingsStore implements BindingsStore {
   }
 }
 
-/** Loads and validates a bindings file against a policy (every role must exist). */
-export function loadBindingsFile(file: string, policy: CompiledPolicy): FileBindingsStore {
+/**
+ * What a bindings file is checked against: the roles of the policy it will serve (a compiled
+ * policy is one). Structural, so the bindings stage reads roles without depending on the policy.
+ */
+export interface KnownRoles {
+  /** The policy's name, for the error message. */
+  readonly name: string
+  /** Role id -> anything: only the ids are read. */
+  readonly roles: ReadonlyMap<string, unknown>
+}
+
+/** Loads and validates a bindings file against a policy's roles (every role must exist). */
+export function loadBindingsFile(file: string, policy: KnownRoles): FileBindingsStore {
   const y = readYamlFile(file, 'PERMGATE_ERR_BINDINGS_NOT_FOUND')
   const v = y.value ?? {}
   const fail = (msg: string, at: (string | number)[]): never => {
@@ -125,7 +135,7 @@ export function loadBindingsFile(file: string, policy: CompiledPolicy): FileBind
   return new FileBindingsStore(deployments, subjects, groups, releaseNames)
 }
 
-function readBindings(y: YamlFile, v: unknown, at: (string | number)[], policy: CompiledPolicy): Binding[] {
+function readBindings(y: YamlFile, v: unknown, at: (string | number)[], policy: KnownRoles): Binding[] {
   if (v === undefined || v === null) return []
   const place = (i: number, k?: string): ErrorPlace => placeOf(y, k === undefined ? [...at, i] : [...at, i, k])
   if (!Array.isArray(v)) throw new PermgateError('PERMGATE_ERR_BINDINGS_SHAPE', 'bindings must be a list', placeOf(y, at))

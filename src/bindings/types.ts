@@ -14,9 +14,21 @@ export interface SubjectEntry {
   readonly apiKeySha256?: string
 }
 
+/**
+ * What one change of a store touched, for caches derived from its answers (an Authorizer's masks
+ * and decisions). `subjects`: subjects whose own entry changed (kind, bindings, team memberships,
+ * API keys); `groups`: groups (teams) whose bindings changed, which reaches every principal in
+ * one, by membership or by a token naming it. `all`: anything may have changed (deployments and
+ * release names, a truncate, a reconnection after notifications may have been missed, a
+ * notification that could not be read).
+ */
+export type BindingsChange =
+  | { readonly all: true }
+  | { readonly all: false; readonly subjects: readonly string[]; readonly groups: readonly string[] }
+
 /** Where role bindings come from. Reads are synchronous: the file store is in memory. */
 export interface BindingsStore {
-  /** Bumped on every change, so caches of compiled principals can tell they are stale. */
+  /** Bumped on every change; a store without `onChange` is followed by it (a new version: every cached principal is stale). */
   readonly version: number
   /** deployment id -> its workspace id (for workspace -> deployment cascades). */
   readonly deployments: ReadonlyMap<string, string>
@@ -37,9 +49,11 @@ export interface BindingsStore {
   prepareApiKey?(hex: string): Promise<void> | undefined
   /**
    * Stores that change while in use (PostgreSQL, by NOTIFY): calls `listener` after each change
-   * is taken in; returns its removal. A file store never changes (a reload makes a new one).
+   * is taken in, with what it touched; returns its removal. A file store never changes (a reload
+   * makes a new one). A store that has this calls it for every change of what `subject`, `group`,
+   * `deployments` or `deploymentByReleaseName` answer, so caches follow it and not `version`.
    */
-  onChange?(listener: () => void): () => void
+  onChange?(listener: (change: BindingsChange) => void): () => void
   /** Releases connections (PostgreSQL); the file store holds none. */
   close?(): Promise<void>
 }

@@ -3,7 +3,8 @@ import { PermgateError, type ErrorCode } from '../errors.js'
 import { DEFAULT_LIMITS } from './limits.js'
 import { parseDocument } from './parse.js'
 import { DEFAULT_ROOT_TYPE_NAMES, extractOperation } from './select.js'
-import type { ExtractedOperation, OperationType, ParseLimits } from './types.js'
+import type { ExtractedOperation, OperationType } from '../policy/operation.js'
+import type { ParseLimits } from './types.js'
 
 /** Entries kept (one per query text and operation name). */
 export const DEFAULT_DOCUMENT_CACHE_SIZE = 1000

@@ -1,4 +1,5 @@
-export type { ExtractedOperation, OperationType, ParseLimits, RootField } from './types.js'
+export type { ExtractedOperation, OperationType, RootField } from '../policy/operation.js'
+export type { ParseLimits } from './types.js'
 export {
   DEFAULT_LIMITS,
   DEFAULT_MAX_ALIASES,
@@ -8,7 +9,7 @@ export {
 } from './limits.js'
 export { parseDocument } from './parse.js'
 export { DEFAULT_ROOT_TYPE_NAMES, extractOperation, selectOperation } from './select.js'
-export { resolveArgPath, resolveArgument } from './args.js'
+export { resolveArgPath, resolveArgument } from '../policy/args.js'
 export {
   DEFAULT_DOCUMENT_CACHE_MAX_CHARS,
   DEFAULT_DOCUMENT_CACHE_SIZE,

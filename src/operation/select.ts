@@ -9,7 +9,8 @@ import {
 import { PermgateError } from '../errors.js'
 import { measureFragments, measureSelections, type SelectionCost } from './cost.js'
 import { indexFragments, orderFragments, unknownFragment, type FragmentMap } from './fragments.js'
-import type { ExtractedOperation, OperationType, ParseLimits, RootField } from './types.js'
+import type { ExtractedOperation, OperationType, RootField } from '../policy/operation.js'
+import type { ParseLimits } from './types.js'
 import { checkArguments, readVariableDefinitions } from './variables.js'
 
 /** The schema's root type names, which root-level fragments must be typed on. */

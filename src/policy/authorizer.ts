@@ -1,12 +1,12 @@
-import { LRUCache } from 'lru-cache'
 import { loadBindingsFile } from '../bindings/file.js'
 import { compilePolicy } from './compile.js'
 import { loadPolicy } from './load.js'
-import type { BindingsStore, Subject } from '../bindings/types.js'
-import type { ExtractedOperation } from '../operation/types.js'
+import type { BindingsChange, BindingsStore, Subject } from '../bindings/types.js'
+import type { ExtractedOperation } from './operation.js'
 import { NO_CONTEXT, type RequestContext } from './context.js'
 import { decide, type Decision } from './decide.js'
-import { compilePrincipal, DEFAULT_DECISIONS_PER_PRINCIPAL, type PrincipalMasks } from './principal.js'
+import { compilePrincipal, type PrincipalMasks } from './principal.js'
+import { DEFAULT_DECISIONS_PER_PRINCIPAL, PrincipalCache, type CacheCounters, type CachedPrincipal } from './principal-cache.js'
 import type { CompiledPolicy } from './types.js'
 
 /** Compiled principals kept in memory. @default 10_000 entries */
@@ -17,33 +17,41 @@ export interface AuthorizerOptions {
   principalCacheSize?: number
 }
 
+/** Principal masks cache (`size` entries), and the per-principal decision caches. */
+export interface AuthorizerStats extends CacheCounters {
+  size: number
+  decisions: CacheCounters
+}
+
+// A store outlives the Authorizers made over it (each policy reload makes one): its listener holds
+// the Authorizer weakly, and is removed once the Authorizer is collected.
+const unsubscribeWhenCollected = new FinalizationRegistry<() => void>((off) => off())
+
 /**
- * A compiled policy and a bindings store, with a cache of compiled principals. A new policy or
- * store is a new Authorizer (swapped in whole), so a cache never mixes versions.
+ * A compiled policy and a bindings store, with a cache of compiled principals and what is derived
+ * from them. A new policy or store is a new Authorizer (swapped in whole), so a cache never mixes
+ * versions; a change inside the store drops the entries it names (`onChange`), or, for a store
+ * without change events, every entry when its `version` moves.
  */
 export class Authorizer {
   readonly policy: CompiledPolicy
   readonly store: BindingsStore
-  private readonly cache: LRUCache<string, PrincipalMasks>
-  /**
-   * The same principal object (the identity stage caches one per verified token) maps straight
-   * to its masks, skipping the key string and the LRU; entries go with the principal.
-   */
-  private byObject = new WeakMap<Subject, PrincipalMasks>()
-  private readonly counters = { hits: 0, misses: 0, evictions: 0 }
-  private readonly decisionCounters = { hits: 0, misses: 0, evictions: 0 }
-  private storeVersion: number
+  private readonly cache: PrincipalCache
+  private readonly decisionCounters: CacheCounters = { hits: 0, misses: 0, evictions: 0 }
+  /** The store version the cache was filled at; undefined when the store's change events are followed instead. */
+  private storeVersion: number | undefined
 
   constructor(policy: CompiledPolicy, store: BindingsStore, opts: AuthorizerOptions = {}) {
     this.policy = policy
     this.store = store
-    this.storeVersion = store.version
-    this.cache = new LRUCache({
-      max: opts.principalCacheSize ?? DEFAULT_PRINCIPAL_CACHE_SIZE,
-      dispose: (_v, _k, reason) => {
-        if (reason === 'evict') this.counters.evictions++
-      },
-    })
+    this.cache = new PrincipalCache(opts.principalCacheSize ?? DEFAULT_PRINCIPAL_CACHE_SIZE, (p) => compilePrincipal(policy, store, p))
+    if (store.onChange === undefined) {
+      this.storeVersion = store.version
+    } else {
+      const self = new WeakRef(this)
+      const off = store.onChange((change) => self.deref()?.changed(change))
+      unsubscribeWhenCollected.register(this, off)
+    }
   }
 
   /**
@@ -56,29 +64,7 @@ export class Authorizer {
 
   /** The principal's effective masks, computed on first use and cached. */
   masks(principal: Subject): PrincipalMasks {
-    if (this.store.version !== this.storeVersion) {
-      this.cache.clear()
-      this.byObject = new WeakMap()
-      this.storeVersion = this.store.version
-    }
-    const known = this.byObject.get(principal)
-    if (known !== undefined) {
-      this.counters.hits++
-      return known
-    }
-    // \u0000 cannot occur in ids or group names that reach here from JSON or YAML keys unnoticed,
-    // and the kind is part of the key so a user and a service account never share an entry.
-    const key = `${principal.kind}\u0000${principal.id ?? ''}\u0000${principal.groups.join('\u0000')}`
-    let m = this.cache.get(key)
-    if (m) {
-      this.counters.hits++
-    } else {
-      this.counters.misses++
-      m = compilePrincipal(this.policy, this.store, principal)
-      this.cache.set(key, m)
-    }
-    this.byObject.set(principal, m)
-    return m
+    return this.entry(principal).masks
   }
 
   /**
@@ -86,29 +72,42 @@ export class Authorizer {
    * IP conditions); decisions that cannot depend on it or on variables are cached per principal.
    */
   decide(principal: Subject, op: ExtractedOperation, variables: Readonly<Record<string, unknown>> | undefined, ctx: RequestContext = NO_CONTEXT): Decision {
-    const pm = this.masks(principal)
-    if (op.usesVariables || this.policy.ipRules) return decide(this.policy, pm, op, variables, ctx)
-    let d = pm.decisions.get(op)
+    const e = this.entry(principal)
+    if (op.usesVariables || this.policy.ipRules) return decide(this.policy, e.masks, op, variables, ctx, e)
+    const decisions = e.decisions
+    let d = decisions.get(op)
     if (d !== undefined) {
       this.decisionCounters.hits++
     } else {
       this.decisionCounters.misses++
-      d = decide(this.policy, pm, op, undefined)
+      d = decide(this.policy, e.masks, op, undefined, NO_CONTEXT, e)
       // shared by every request of the pair from now on: make it immutable
       Object.freeze(d.denied)
       Object.freeze(d)
-      if (pm.decisions.size >= DEFAULT_DECISIONS_PER_PRINCIPAL) {
-        this.decisionCounters.evictions += pm.decisions.size
-        pm.decisions.clear()
+      if (decisions.size >= DEFAULT_DECISIONS_PER_PRINCIPAL) {
+        this.decisionCounters.evictions += decisions.size
+        decisions.clear()
       }
-      pm.decisions.set(op, d)
+      decisions.set(op, d)
     }
     return d
   }
 
-  /** Principal masks cache (`size` entries), and the per-principal decision caches. */
-  stats(): { hits: number; misses: number; evictions: number; size: number; decisions: { hits: number; misses: number; evictions: number } } {
-    return { ...this.counters, size: this.cache.size, decisions: { ...this.decisionCounters } }
+  stats(): AuthorizerStats {
+    return { ...this.cache.counters, size: this.cache.size, decisions: { ...this.decisionCounters } }
+  }
+
+  private entry(principal: Subject): CachedPrincipal {
+    if (this.storeVersion !== undefined && this.store.version !== this.storeVersion) {
+      this.cache.clear()
+      this.storeVersion = this.store.version
+    }
+    return this.cache.get(principal)
+  }
+
+  /** The store took in a change: what was derived from what it names is computed again on next use. */
+  private changed(change: BindingsChange): void {
+    this.cache.drop(change)
   }
 }
 

@@ -1,6 +1,6 @@
 import { FileBindingsStore } from '../bindings/file.js'
 import type { Binding, Subject, SubjectEntry } from '../bindings/types.js'
-import { permits, permitsAt } from './decide.js'
+import { permits, permitsAt } from './holds.js'
 import { scopeOf } from './permissions.js'
 import { compilePrincipal, type PrincipalMasks } from './principal.js'
 import type { CompiledPolicy, CompiledRule } from './types.js'

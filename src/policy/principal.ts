@@ -1,6 +1,4 @@
 import type { Binding, BindingsStore, Subject } from '../bindings/types.js'
-import type { ExtractedOperation } from '../operation/types.js'
-import type { Decision } from './decide.js'
 import { andInto, andNotInto, orInto } from './bits.js'
 import type { CompiledPolicy, Mask } from './types.js'
 
@@ -10,7 +8,8 @@ export interface ResolvedBinding extends Binding {
 }
 
 /**
- * A principal's effective masks per scope, computed once and cached.
+ * A principal's effective masks per scope, computed once and cached by the Authorizer; immutable
+ * data (what is derived from it per request is cached beside it, never in it).
  * - `system`: system permissions, from system-scope bindings only (never from a binding on a
  *   workspace or deployment: a workspace service account bound to SYSTEM_ADMIN is no system admin);
  * - `global`: workspace/deployment permissions of system-scope roles, valid on every entity;
@@ -29,20 +28,7 @@ export interface PrincipalMasks {
   /** The store the masks were computed with, for release name -> deployment (scope `lookup: releaseName`). */
   readonly releases: Pick<BindingsStore, 'deploymentByReleaseName'>
   readonly bindings: readonly ResolvedBinding[]
-  /**
-   * Decisions of operations that use no variables, by operation: they depend on nothing else.
-   * Bounded by DEFAULT_DECISIONS_PER_PRINCIPAL; the masks (and so this) go with a new policy or store.
-   */
-  readonly decisions: Map<ExtractedOperation, Decision>
-  /**
-   * Per deployment id, its direct and cascaded masks OR'd once (null: none), so a decision on a
-   * deployment reads one small map instead of the store's deployment table. Bounded like `decisions`.
-   */
-  readonly resolvedDeployments: Map<string, Mask | null>
 }
-
-/** Cached decisions per principal; the map is emptied when it reaches this. @default 256 */
-export const DEFAULT_DECISIONS_PER_PRINCIPAL = 256
 
 export function bindingsOf(policy: CompiledPolicy, store: BindingsStore, p: Subject): ResolvedBinding[] {
   if (p.kind === 'anonymous' || p.id === null) return []
@@ -85,5 +71,5 @@ export function compilePrincipal(policy: CompiledPolicy, store: BindingsStore, p
   }
   andInto(system, policy.systemBits)
   andNotInto(global, policy.systemBits)
-  return { principal, system, global, workspaces, deployments, cascaded, parentOf: store.deployments, releases: store, bindings, decisions: new Map(), resolvedDeployments: new Map() }
+  return Object.freeze({ principal, system, global, workspaces, deployments, cascaded, parentOf: store.deployments, releases: store, bindings })
 }

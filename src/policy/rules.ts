@@ -1,5 +1,5 @@
 import { PermgateError, type ErrorPlace } from '../errors.js'
-import type { OperationType } from '../operation/types.js'
+import type { OperationType } from './operation.js'
 import { readScopeArgs } from './scope-args.js'
 import type { Access, RuleDef } from './types.js'
 import { isRecord, placeOf, readYamlFile } from '../config/yaml.js'

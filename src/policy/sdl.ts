@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { Kind, parse, type DirectiveNode, type FieldDefinitionNode, type ValueNode } from 'graphql'
 import { PermgateError, type ErrorPlace } from '../errors.js'
-import type { OperationType } from '../operation/types.js'
+import type { OperationType } from './operation.js'
 import { readScopeArgs } from './scope-args.js'
 import type { RuleDef, ScopeArg } from './types.js'
 

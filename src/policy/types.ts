@@ -1,5 +1,5 @@
 import type { ErrorPlace, Warning } from '../errors.js'
-import type { OperationType } from '../operation/types.js'
+import type { OperationType } from './operation.js'
 import type { CidrList } from '../config/cidr.js'
 
 /** Entity kinds a scoped permission can be checked on. */

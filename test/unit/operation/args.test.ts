@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { resolveArgPath, resolveArgument } from '../../../src/operation/args.js'
-import type { ExtractedOperation, RootField } from '../../../src/operation/types.js'
+import { resolveArgPath, resolveArgument } from '../../../src/policy/args.js'
+import type { ExtractedOperation, RootField } from '../../../src/policy/operation.js'
 import { codeOf, extract } from './helpers.js'
 
 function only(op: ExtractedOperation): RootField {

@@ -2,7 +2,8 @@ import { isPermgateError, type ErrorCode } from '../../../src/errors.js'
 import { DEFAULT_LIMITS } from '../../../src/operation/limits.js'
 import { parseDocument } from '../../../src/operation/parse.js'
 import { extractOperation } from '../../../src/operation/select.js'
-import type { ExtractedOperation, ParseLimits } from '../../../src/operation/types.js'
+import type { ParseLimits } from '../../../src/operation/types.js'
+import type { ExtractedOperation } from '../../../src/policy/operation.js'
 
 export function extract(
   query: string,

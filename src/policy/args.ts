@@ -1,5 +1,5 @@
 import { Kind, type ArgumentNode, type ObjectFieldNode, type ValueNode } from 'graphql'
-import type { RootField } from './types.js'
+import type { RootField } from './operation.js'
 
 type Variables = Readonly<Record<string, unknown>> | undefined
 type Defaults = Readonly<Record<string, unknown>>
