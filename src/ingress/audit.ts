@@ -1,5 +1,5 @@
 import type { Principal } from '../identity/types.js'
-import type { ExtractedOperation } from '../operation/types.js'
+import type { ExtractedOperation } from '../policy/operation.js'
 import type { Decision } from '../policy/decide.js'
 import type { CompiledPolicy } from '../policy/types.js'
 import type { DecisionLog } from '../telemetry/decision-log.js'

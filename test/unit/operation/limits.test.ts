@@ -101,32 +101,27 @@ describe('limits', () => {
   })
 
   describe('exponential fragment fan-out', () => {
-    // F0 spreads F1 twice, ..., F29 spreads F30 twice: 2^30 expansions if followed naively.
+    // F0 spreads F1 twice, ..., F29 spreads F30 twice: 2^30 expansions if followed naively (a
+    // regression would not finish within the test timeout; no duration is asserted).
     function fanOut(n: number, on: string, leaf: string): string {
       const defs = Array.from({ length: n }, (_, i) => `fragment F${i} on ${on} { ...F${i + 1} ...F${i + 1} }`)
       return `${defs.join(' ')} fragment F${n} on ${on} { ${leaf} }`
     }
 
-    it('is rejected quickly at the root', () => {
-      const started = performance.now()
+    it('is rejected at the root before it is expanded', () => {
       expect(codeOf(() => extract(`{ ...F0 } ${fanOut(30, 'Query', 'a')}`))).toBe(
         'PERMGATE_ERR_GRAPHQL_TOO_MANY_ROOT_FIELDS',
       )
-      expect(performance.now() - started).toBeLessThan(1000)
     })
 
-    it('is rejected quickly below the root', () => {
-      const started = performance.now()
+    it('is rejected below the root before it is expanded', () => {
       expect(codeOf(() => extract(`{ a { ...F0 } } ${fanOut(30, 'T', 'x: a')}`))).toBe(
         'PERMGATE_ERR_GRAPHQL_TOO_MANY_ALIASES',
       )
-      expect(performance.now() - started).toBeLessThan(1000)
     })
 
-    it('costs nothing when unused', () => {
-      const started = performance.now()
+    it('is never expanded when unused', () => {
       expect(extract(`{ a } ${fanOut(30, 'T', 'x: a')}`).fields).toHaveLength(1)
-      expect(performance.now() - started).toBeLessThan(1000)
     })
 
     it('allows a small fan-out within the limits', () => {
