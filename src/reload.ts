@@ -1,14 +1,14 @@
-import { readFileSync, unwatchFile, watchFile } from 'node:fs'
+import { readFileSync } from 'node:fs'
+import { SYSTEM_CLOCK, type Clock, type TimerHandle } from './clock.js'
+import { DEFAULT_RELOAD_POLL_MS } from './config/keys.js'
 import type { ServeConfig } from './config/schema.js'
 import { isPermgateError, PermgateError } from './errors.js'
+import { FilePoller } from './file-poller.js'
 import { compileRoutes, type CompiledRoute } from './ingress/routes.js'
 import type { BindingsStore } from './bindings/types.js'
 import { Authorizer, loadAuthorizer } from './policy/authorizer.js'
 import { compilePolicy } from './policy/compile.js'
 import { loadPolicy } from './policy/load.js'
-
-/** How often watched files are checked for a change, ms (polling survives editors' rename-replace). @default 1000 */
-export const DEFAULT_RELOAD_POLL_MS = 1000
 
 /** The version requests are decided with: swapped whole. */
 export interface Active {
@@ -56,19 +56,30 @@ export class Reloader {
   #active: Active
   readonly #config: ServeConfig
   readonly #onResult: (r: ReloadResult) => void
-  #watched: string[] = []
-  #timer: NodeJS.Timeout | undefined
+  readonly #poller: FilePoller
+  #timer: TimerHandle | undefined
   readonly #pollMs: number
+  readonly #clock: Clock
   /** The database store, when the bindings come from one (it follows changes itself). */
   readonly #store: BindingsStore | undefined
   readonly #listeners = new Set<() => void>()
 
-  constructor(config: ServeConfig, initial: Active, onResult: (r: ReloadResult) => void, pollMs = DEFAULT_RELOAD_POLL_MS, store?: BindingsStore) {
+  /** `clock` runs the polls and the pause after a change (a test's fake one moves only when advanced). */
+  constructor(config: ServeConfig, initial: Active, onResult: (r: ReloadResult) => void, pollMs = DEFAULT_RELOAD_POLL_MS, store?: BindingsStore, clock: Clock = SYSTEM_CLOCK) {
     this.#config = config
     this.#active = initial
     this.#onResult = onResult
     this.#pollMs = pollMs
     this.#store = store
+    this.#clock = clock
+    this.#poller = new FilePoller(clock, pollMs, () => {
+      // several files of one edit land together: reload once, shortly after the last
+      if (this.#timer !== undefined) clock.clearTimeout(this.#timer)
+      this.#timer = clock.setTimeout(() => {
+        this.#timer = undefined
+        this.reload()
+      }, Math.min(100, this.#pollMs))
+    })
   }
 
   get active(): Active {
@@ -104,26 +115,15 @@ export class Reloader {
   }
 
   stop(): void {
-    for (const f of this.#watched) unwatchFile(f)
-    this.#watched = []
-    if (this.#timer) clearTimeout(this.#timer)
+    this.#poller.stop()
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer)
+    this.#timer = undefined
   }
 
   #watch(): void {
     const src = this.#active.authorizer.policy.source
     const bindings = this.#store === undefined ? this.#config.bindings : ''
-    const files = [src.manifestPlace.file ?? '', src.rolesFrom, src.rulesFrom, ...src.overlays, bindings].filter(Boolean)
-    for (const f of this.#watched) if (!files.includes(f)) unwatchFile(f)
-    for (const f of files) {
-      if (this.#watched.includes(f)) continue
-      watchFile(f, { interval: this.#pollMs, persistent: false }, (cur, prev) => {
-        if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size) return
-        // several files of one edit land together: reload once, shortly after the last
-        if (this.#timer) clearTimeout(this.#timer)
-        this.#timer = setTimeout(() => this.reload(), Math.min(100, this.#pollMs))
-      })
-    }
-    this.#watched = files
+    this.#poller.watch([src.manifestPlace.file ?? '', src.rolesFrom, src.rulesFrom, ...src.overlays, bindings].filter(Boolean))
   }
 }
 

@@ -2,11 +2,13 @@ import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { buildAdminApp } from './admin.js'
 import { buildApp, type AppDeps } from './app.js'
+import { SYSTEM_CLOCK, type Clock } from './clock.js'
 import { DecisionLog } from './telemetry/decision-log.js'
 import { compileActive, Reloader } from './reload.js'
 import { Metrics } from './telemetry/metrics.js'
 import type { ServeConfig } from './config/schema.js'
 import { PermgateError } from './errors.js'
+import { WARNINGS } from './warnings.js'
 import { IdentityResolver } from './identity/resolver.js'
 import type { IdentityOptions, JwtOptions } from './identity/types.js'
 import { DocumentCache } from './operation/cache.js'
@@ -16,25 +18,29 @@ import { isDatabaseUrl } from './config/load.js'
 import { compilePolicy } from './policy/compile.js'
 import { loadPolicy } from './policy/load.js'
 
-/** Loads and compiles everything a configuration names; any problem stops the start. */
-export async function prepare(config: ServeConfig, now: () => number = Date.now): Promise<AppDeps> {
+/**
+ * Loads and compiles everything a configuration names; any problem stops the start. `clock` is
+ * what identity (token expiry, the JWK set's refetching) and the reload poller run on.
+ */
+export async function prepare(config: ServeConfig, clock: Clock = SYSTEM_CLOCK): Promise<AppDeps> {
   let metrics: Metrics | undefined
   // bindings from PostgreSQL: one store for the process's life, shared by every policy version
   const store = isDatabaseUrl(config.bindings)
-    ? await PgBindingsStore.open({ url: config.bindings, cacheTtlMs: config.bindingsCacheTtlMs, maxStalenessMs: config.bindingsMaxStalenessMs })
+    ? await PgBindingsStore.open({ url: config.bindings, cacheTtlMs: config.bindingsCacheTtlMs, maxStalenessMs: config.bindingsMaxStalenessMs, clock })
     : undefined
   const reloader = new Reloader(
     config,
     compileActive(config, store),
     (r) => {
       metrics?.reloads.inc({ result: r.ok ? 'success' : 'error' })
-      if (!r.ok) process.stderr.write(`permgate: reload failed, the previous policy keeps serving: ${r.code}: ${r.message}\n`)
+      if (!r.ok) process.stderr.write(`permgate: warning ${WARNINGS.PERMGATE_WARN_RELOAD_FAILED.code}: reload failed, the previous policy keeps serving: ${r.code}: ${r.message}\n`)
     },
     config.reloadPollMs,
     store,
+    clock,
   )
   const authorizer = (): Authorizer => reloader.active.authorizer
-  const identity = await IdentityResolver.create(identityOptions(config), () => authorizer().store, now)
+  const identity = await IdentityResolver.create(identityOptions(config), () => authorizer().store, clock)
   const d = config.decisionLog
   const decisionLog = d.sink === 'off'
     ? undefined
@@ -116,8 +122,8 @@ export interface Server {
 }
 
 /** Prepares, builds and listens. SIGTERM/SIGINT drain in-flight requests, then exit. */
-export async function startServer(config: ServeConfig, opts: { handleSignals?: boolean } = {}): Promise<Server> {
-  const deps = await prepare(config)
+export async function startServer(config: ServeConfig, opts: { handleSignals?: boolean; clock?: Clock } = {}): Promise<Server> {
+  const deps = await prepare(config, opts.clock)
   const app = buildApp(config, deps)
   const admin = buildAdminApp(config, deps, deps.metrics as Metrics)
   const url = await app.listen({ host: config.host, port: config.port })

@@ -1,6 +1,7 @@
 import { createSecretKey, KeyObject } from 'node:crypto'
 import { createLocalJWKSet, importJWK, importSPKI, importX509, type FlattenedJWSInput, type JSONWebKeySet, type JWK, type JWTHeaderParameters, type JWTVerifyGetKey, type KeyLike } from 'jose'
 import { Agent, fetch as fetchWith } from 'undici'
+import type { Clock } from '../clock.js'
 import { PermgateError } from '../errors.js'
 import type { KeySource } from './options.js'
 
@@ -13,8 +14,8 @@ type Key = KeyLike | Uint8Array
  * by `alg` and `kid` only: `jku`, `x5u`, `x5c` and `kid` are never used as URLs or paths
  * (RFC 8725 §3.10; letting the token name its key's location lets an attacker pick the key).
  */
-export async function loadKey(source: KeySource, algorithms: readonly string[]): Promise<JWTVerifyGetKey | Key> {
-  if (source.kind === 'jwks') return remoteKey(source)
+export async function loadKey(source: KeySource, algorithms: readonly string[], clock: Clock): Promise<JWTVerifyGetKey | Key> {
+  if (source.kind === 'jwks') return remoteKey(source, clock)
   const keys = new Map<string, Key>()
   for (const alg of algorithms) {
     try {
@@ -77,11 +78,12 @@ function keyFits(key: Key, alg: string): boolean {
  * use, again in the background once older than `cacheMaxAgeMs`, and at once for an unknown
  * `kid` (a rotation), never more than once per `cooldownMs` once a set is held. While the
  * endpoint is down or hung the last set fetched keeps verifying: a key already known never
- * waits for the endpoint, and an unknown kid waits at most one fetch (`timeoutMs`).
+ * waits for the endpoint, and an unknown kid waits at most one fetch (`timeoutMs`). Ages,
+ * cooldown and timeout run on `clock`.
  * (jose's createRemoteJWKSet refetches a set past its max age before every lookup and fails
  * the lookup when that fetch fails: an outage longer than the max age rejected every token.)
  */
-function remoteKey(source: Extract<KeySource, { kind: 'jwks' }>): JWTVerifyGetKey {
+function remoteKey(source: Extract<KeySource, { kind: 'jwks' }>, clock: Clock): JWTVerifyGetKey {
   let local: ReturnType<typeof createLocalJWKSet> | undefined
   let fetchedAt = Number.NEGATIVE_INFINITY
   let triedAt = Number.NEGATIVE_INFINITY
@@ -89,24 +91,28 @@ function remoteKey(source: Extract<KeySource, { kind: 'jwks' }>): JWTVerifyGetKe
   const get = jwksFetch(source.ca)
   const fetchSet = (): Promise<void> =>
     (pending ??= (async () => {
-      triedAt = Date.now()
+      triedAt = clock.now()
+      // the timeout covers the whole fetch, body included
+      const abort = new AbortController()
+      const timer = clock.setTimeout(() => abort.abort(new DOMException(`the JWK set fetch took over ${source.timeoutMs} ms`, 'TimeoutError')), source.timeoutMs)
       try {
-        const r = await get(source.url, { redirect: 'manual', headers: { accept: 'application/jwk-set+json, application/json' }, signal: AbortSignal.timeout(source.timeoutMs) })
+        const r = await get(source.url, { redirect: 'manual', headers: { accept: 'application/jwk-set+json, application/json' }, signal: abort.signal })
         if (r.status !== 200) throw new Error(`the JWK set endpoint answered ${r.status}`)
         local = createLocalJWKSet(JSON.parse(await boundedText(r, MAX_JWKS_BYTES)) as JSONWebKeySet)
-        fetchedAt = Date.now()
+        fetchedAt = clock.now()
       } finally {
+        clock.clearTimeout(timer)
         pending = undefined
       }
     })())
   const lookup = async (header: JWTHeaderParameters, token: FlattenedJWSInput): Promise<KeyLike> => {
     if (local === undefined) await fetchSet()
-    else if (Date.now() - fetchedAt >= source.cacheMaxAgeMs && Date.now() - triedAt >= source.cooldownMs) void fetchSet().catch(() => undefined)
+    else if (clock.now() - fetchedAt >= source.cacheMaxAgeMs && clock.now() - triedAt >= source.cooldownMs) void fetchSet().catch(() => undefined)
     try {
       return await local!(header, token)
     } catch (e) {
       if ((e as { code?: unknown } | null)?.code !== 'ERR_JWKS_NO_MATCHING_KEY') throw e
-      if (pending === undefined && Date.now() - triedAt < source.cooldownMs) throw e
+      if (pending === undefined && clock.now() - triedAt < source.cooldownMs) throw e
       await fetchSet()
       return local!(header, token)
     }

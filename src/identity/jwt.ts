@@ -1,4 +1,5 @@
 import { jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose'
+import type { Clock } from '../clock.js'
 import { PermgateError } from '../errors.js'
 import { loadKey } from './jwt-key.js'
 import { isForwardableSubject, MAX_SUBJECT_LENGTH } from '../bindings/subject.js'
@@ -20,11 +21,12 @@ const NO_GROUPS: readonly string[] = Object.freeze([])
 
 /**
  * A JWT verifier for `opts`. The options are checked and a static key imported now, so a
- * bad configuration fails at start; `now` is the clock `exp` and `nbf` are checked against.
+ * bad configuration fails at start; `clock` is what `exp` and `nbf` are checked against, and
+ * what a remote JWK set's age, cooldown and fetch timeout run on.
  */
-export async function createJwtVerifier(opts: JwtOptions, now: () => number): Promise<JwtVerifier> {
+export async function createJwtVerifier(opts: JwtOptions, clock: Clock): Promise<JwtVerifier> {
   const o = resolveJwtOptions(opts)
-  const key = await loadKey(o.key, o.algorithms)
+  const key = await loadKey(o.key, o.algorithms, clock)
   const base: JWTVerifyOptions = {
     algorithms: [...o.algorithms],
     clockTolerance: o.clockToleranceSec,
@@ -33,7 +35,7 @@ export async function createJwtVerifier(opts: JwtOptions, now: () => number): Pr
     ...(o.audience !== undefined && { audience: typeof o.audience === 'string' ? o.audience : [...o.audience] }),
   }
   // With the real clock jose reads it itself; an injected clock (tests) is passed per token.
-  const realClock = now === Date.now
+  const realClock = clock.now === Date.now
   return async (token) => {
     // Parsing and crypto are work an attacker controls: bound the input before either.
     if (token.length > o.maxTokenBytes || Buffer.byteLength(token, 'utf8') > o.maxTokenBytes) {
@@ -45,7 +47,7 @@ export async function createJwtVerifier(opts: JwtOptions, now: () => number): Pr
     if (!canonical(token)) throw new PermgateError('PERMGATE_ERR_AUTH_TOKEN_INVALID', 'the token is not in canonical base64url (padding or stray bits)')
     let payload: JWTPayload
     try {
-      const options = realClock ? base : { ...base, currentDate: new Date(now()) }
+      const options = realClock ? base : { ...base, currentDate: new Date(clock.now()) }
       ;({ payload } = await (typeof key === 'function' ? jwtVerify(token, key, options) : jwtVerify(token, key, options)))
     } catch (e) {
       throw fromJoseError(e)

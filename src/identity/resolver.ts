@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
+import { SYSTEM_CLOCK, type Clock } from '../clock.js'
 import { type BindingsStore, type SubjectKind } from '../bindings/types.js'
 import { ANONYMOUS, type Principal } from '../identity/types.js'
 import { PermgateError } from '../errors.js'
@@ -30,14 +31,14 @@ export class IdentityResolver {
 
   /**
    * Checks `opts` and imports the JWT key (a bad configuration fails here, at start).
-   * `store` is called per request, so a reloaded bindings store is used at once; `now` is
-   * the clock token expiry is checked against.
+   * `store` is called per request, so a reloaded bindings store is used at once; `clock` is
+   * what token expiry is checked against and what a remote JWK set's refetching runs on.
    */
-  static async create(opts: IdentityOptions, store: () => BindingsStore, now: () => number = Date.now): Promise<IdentityResolver> {
+  static async create(opts: IdentityOptions, store: () => BindingsStore, clock: Clock = SYSTEM_CLOCK): Promise<IdentityResolver> {
     const o = resolveIdentityOptions(opts)
-    const verify = opts.jwt === undefined ? undefined : await createJwtVerifier(opts.jwt, now)
+    const verify = opts.jwt === undefined ? undefined : await createJwtVerifier(opts.jwt, clock)
     const credential = Object.freeze({ cookieName: o.cookieName, apiKeyLength: o.apiKeyLength })
-    return new IdentityResolver(credential, verify, new TokenCache(o.tokenCacheSize, now), store)
+    return new IdentityResolver(credential, verify, new TokenCache(o.tokenCacheSize, clock.now.bind(clock)), store)
   }
 
   /**

@@ -1,18 +1,16 @@
 import type { SubjectKind } from '../bindings/types.js'
 
+// Defaults of config keys (clock tolerance, subject claim, API key length): the table of keys holds them.
+export { DEFAULT_API_KEY_LENGTH, DEFAULT_CLOCK_TOLERANCE_SEC, DEFAULT_SUBJECT_CLAIM } from '../config/keys.js'
+
 /** Remote JWK set: least time between two fetches, so unknown `kid`s cannot make permgate hammer the issuer. */
 export const DEFAULT_JWKS_COOLDOWN_MS = 30_000 // 30 s
 /** Remote JWK set: age after which the set is fetched again before use. */
 export const DEFAULT_JWKS_CACHE_MAX_AGE_MS = 600_000 // 10 min
 /** Remote JWK set: time allowed for one fetch. */
 export const DEFAULT_JWKS_TIMEOUT_MS = 5_000 // 5 s
-/** Clock skew allowed on `exp` and `nbf`. */
-export const DEFAULT_CLOCK_TOLERANCE_SEC = 30 // 30 s
-export const DEFAULT_SUBJECT_CLAIM = 'sub'
 /** Longest token verified; a longer one is rejected before any parsing or crypto. */
 export const DEFAULT_MAX_TOKEN_BYTES = 8192 // 8 KiB
-/** Houston service-account API keys are 32 characters. */
-export const DEFAULT_API_KEY_LENGTH = 32 // characters
 /** Verified tokens kept. */
 export const DEFAULT_TOKEN_CACHE_SIZE = 10_000 // entries
 /**

@@ -1,26 +1,26 @@
 /**
  * Shared by the fault tests: a permgate started as `permgate serve` starts it (admin port,
- * hot reload) over a copy of policies/houston in a temporary directory, bounded loopback load
- * whose every answer is checked against the status it must have, and a JWKS endpoint that can
- * be stopped, hung and restarted on the same port.
+ * hot reload) over a copy of policies/houston in a temporary directory, its file polls on a
+ * FakeClock the test advances; bounded loopback load whose every answer is checked against the
+ * status it must have. (The JWKS endpoint that goes down and hangs: ./jwks-endpoint.ts.)
  */
 import { randomBytes } from 'node:crypto'
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type Server as HttpServer, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { SignJWT, type JWK } from 'jose'
+import { SignJWT } from 'jose'
 import { expect } from 'vitest'
 import { loadServeConfig } from '../../src/config/load.js'
 import { startUpstream, type DemoUpstream } from '../../src/demo/upstream.js'
 import { startServer, type Server } from '../../src/serve.js'
+import { FakeClock } from '../helpers/clock.js'
+import { eventually } from '../helpers/eventually.js'
 import { POLICY_HOUSTON } from '../helpers/shared.js'
 import { tempFiles } from '../helpers/tmp.js'
 import { API_KEY, BINDINGS } from '../helpers/proxy.js'
 
 /** Longest wait for one answer: anything slower counts as a hang. */
 export const ANSWER_TIMEOUT_MS = 5_000
-/** How often the fault tests' permgate polls its files. */
+/** How often the fault tests' permgate polls its files (on its FakeClock). */
 export const POLL_MS = 50
 
 const SECRET = randomBytes(32).toString('hex')
@@ -34,6 +34,13 @@ export interface Gate {
   /** The temporary copy of policies/houston permgate serves. */
   readonly policyDir: string
   readonly bindingsFile: string
+  /** What permgate's identity and file polls run on: its time moves only when a test advances it. */
+  readonly clock: FakeClock
+  /**
+   * Moves the clock past one poll of the watched files and the pause after a change: a change
+   * made before the call has been reloaded (or has failed to) when it returns.
+   */
+  poll(): Promise<void>
   /** An HS256 token for `subject` (claim `uuid`), valid for an hour; a new one on every call. */
   token(subject: string): Promise<string>
   /** A counter or gauge of /metrics, 0 when the series does not exist yet. */
@@ -41,13 +48,14 @@ export interface Gate {
   close(): Promise<void>
 }
 
-/** permgate (Houston policy, HS256, --reload-poll-ms 50) in front of the demo upstream, both on loopback. */
+/** permgate (Houston policy, HS256, --reload-poll-ms 50 on a FakeClock) in front of the demo upstream, both on loopback. */
 export async function startGate(extraArgs: readonly string[] = []): Promise<Gate> {
   const upstream = await startUpstream({ host: '127.0.0.1', port: 0 })
   const dir = tempFiles({ 'jwt.secret': SECRET, 'bindings.yaml': BINDINGS })
   const policyDir = join(dir, 'policy')
   cpSync(POLICY_HOUSTON, policyDir, { recursive: true })
   const bindingsFile = join(dir, 'bindings.yaml')
+  const clock = new FakeClock()
   let server: Server
   try {
     server = await startServer(loadServeConfig([
@@ -56,7 +64,7 @@ export async function startGate(extraArgs: readonly string[] = []): Promise<Gate
       '--jwt-secret-file', join(dir, 'jwt.secret'), '--jwt-algorithms', 'HS256', '--jwt-subject-claim', 'uuid',
       '--log-level', 'silent', '--decision-log', 'off', '--reload-poll-ms', String(POLL_MS),
       ...extraArgs,
-    ]))
+    ]), { clock })
   } catch (e) {
     await upstream.close()
     throw e
@@ -69,6 +77,9 @@ export async function startGate(extraArgs: readonly string[] = []): Promise<Gate
     upstream,
     policyDir,
     bindingsFile,
+    clock,
+    // a poll falls due within POLL_MS; the reload follows min(100 ms, POLL_MS) after it
+    poll: () => clock.advance(2 * POLL_MS),
     token: (subject) => new SignJWT({ uuid: subject, jti: `t${++jti}` }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(key),
     metric: (series) => metricValue(server.adminUrl, series),
     // together: closing the upstream ends requests it is holding, which permgate waits for
@@ -87,14 +98,8 @@ export async function metricValue(adminUrl: string, series: string): Promise<num
 export const RELOAD_OK = 'permgate_policy_reloads_total{result="success"}'
 export const RELOAD_ERROR = 'permgate_policy_reloads_total{result="error"}'
 
-/** Polls `cond` until it holds; fails after `timeoutMs`. */
-export async function until(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`not reached within ${timeoutMs} ms: ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
+/** Waits for what the load and the upstream make true (real I/O, no timer of permgate's): a bounded number of tries. */
+export const until = (what: string, cond: () => Promise<boolean> | boolean): Promise<void> => eventually(what, cond)
 
 /** One kind of request in the load, and the statuses its answer may have. */
 export interface Probe {
@@ -115,13 +120,17 @@ export interface LoadReport {
 
 /**
  * Bounded loopback load while `during` runs: `concurrency` workers send the probes in turn,
- * at least `minRequests` in all, and go on until `during` has finished.
+ * at least `minRequests` in all, and go on until `during` has finished. `during` starts once
+ * as many answers as workers have come back: the load is flowing.
  */
 export async function underLoad(probes: readonly Probe[], during: () => Promise<void>, concurrency = 8, minRequests = 100): Promise<LoadReport> {
   const seen = new Map<string, number>()
   const wrong: string[] = []
   let sent = 0
+  let answered = 0
   let finished = false
+  let flowing!: () => void
+  const started = new Promise<void>((resolve) => (flowing = resolve))
   const worker = async (): Promise<void> => {
     while (!finished || sent < minRequests) {
       const p = probes[sent++ % probes.length] as Probe
@@ -138,10 +147,12 @@ export async function underLoad(probes: readonly Probe[], during: () => Promise<
         wrong.push(`${p.name}: ${(e as Error).name}: ${(e as Error).message}`)
       }
       seen.set(`${p.name}: ${outcome}`, (seen.get(`${p.name}: ${outcome}`) ?? 0) + 1)
+      if (++answered === concurrency) flowing()
     }
   }
   const workers = Array.from({ length: concurrency }, worker)
   try {
+    await started
     await during()
   } finally {
     finished = true
@@ -152,85 +163,6 @@ export async function underLoad(probes: readonly Probe[], during: () => Promise<
 
 export const postJson = (url: string, body: unknown, headers: Record<string, string>, signal?: AbortSignal): Promise<Response> =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), ...(signal ? { signal } : {}) })
-
-/** A JWK set on 127.0.0.1 that can be stopped, made to hang, and started again on the same port. */
-export class JwksEndpoint {
-  #keys: JWK[]
-  #server: HttpServer | undefined
-  #port = 0
-  #hanging = false
-  #requests = 0
-  readonly #held = new Set<ServerResponse>()
-
-  private constructor(keys: JWK[]) {
-    this.#keys = keys
-  }
-
-  static async start(keys: JWK[]): Promise<JwksEndpoint> {
-    const e = new JwksEndpoint(keys)
-    await e.restart()
-    return e
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.#port}/.well-known/jwks.json`
-  }
-
-  /** Requests received, answered or not. */
-  get requests(): number {
-    return this.#requests
-  }
-
-  setKeys(keys: JWK[]): void {
-    this.#keys = keys
-  }
-
-  /** Accept requests and never answer them (a stuck identity provider). */
-  hang(on: boolean): void {
-    this.#hanging = on
-  }
-
-  /** Listens again, on the port it had (a new one the first time). */
-  async restart(): Promise<void> {
-    await this.stop()
-    const server = createServer((_req, res) => {
-      this.#requests += 1
-      if (this.#hanging) return void this.#held.add(res)
-      res.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(JSON.stringify({ keys: this.#keys }))
-    })
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(this.#port, '127.0.0.1', () => resolve())
-    })
-    this.#port = (server.address() as AddressInfo).port
-    this.#server = server
-  }
-
-  /** Stops listening and drops every connection: fetching the set is refused from now on. */
-  async stop(): Promise<void> {
-    const server = this.#server
-    if (server === undefined) return
-    this.#server = undefined
-    for (const res of this.#held) res.destroy()
-    this.#held.clear()
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve())
-      server.closeAllConnections()
-    })
-  }
-}
-
-/** The reload counters (error, success) once no reload has happened for several polls. */
-async function settledReloads(g: Gate): Promise<[number, number]> {
-  const read = (): Promise<[number, number]> => Promise.all([g.metric(RELOAD_ERROR), g.metric(RELOAD_OK)])
-  let last = await read()
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 5 * POLL_MS))
-    const now = await read()
-    if (now[0] === last[0] && now[1] === last[1]) return now
-    last = now
-  }
-}
 
 /** A way a watched file goes bad while permgate has it loaded. */
 export interface Corruption {
@@ -270,17 +202,20 @@ export function restore(file: string, text: string): void {
  * (a valid, changed version) must be swapped in. Returns the load's report.
  */
 export async function corruptUnderLoad(g: Gate, probes: readonly Probe[], corrupt: () => void, fixed: () => void): Promise<LoadReport> {
-  const [errors, successes] = await settledReloads(g)
+  // nothing reloads unless the clock is moved: the counters stand still between polls
+  const [errors, successes] = await Promise.all([g.metric(RELOAD_ERROR), g.metric(RELOAD_OK)])
   const report = await underLoad(probes, async () => {
-    await new Promise((r) => setTimeout(r, 4 * POLL_MS))
     corrupt()
-    await until('the failed reload counted', async () => (await g.metric(RELOAD_ERROR)) > errors)
+    await g.poll()
+    expect(await g.metric(RELOAD_ERROR)).toBe(errors + 1)
     // several more polls with the bad file in place: no reload is tried again, none succeeds
-    await new Promise((r) => setTimeout(r, 6 * POLL_MS))
+    for (let i = 0; i < 6; i++) await g.poll()
+    expect(await g.metric(RELOAD_ERROR)).toBe(errors + 1)
   })
   expect(await g.metric(RELOAD_OK)).toBe(successes)
   fixed()
-  await until('the fixed file reloaded', async () => (await g.metric(RELOAD_OK)) > successes)
+  await g.poll()
+  expect(await g.metric(RELOAD_OK)).toBe(successes + 1)
   return report
 }
 
@@ -340,13 +275,14 @@ export async function corruptionCase(g: Gate, f: WatchedFile, c: Corruption): Pr
 
     const successes = await g.metric(RELOAD_OK)
     restore(file, good)
-    await until('the original file reloaded', async () => (await g.metric(RELOAD_OK)) > successes)
+    await g.poll()
+    expect(await g.metric(RELOAD_OK)).toBe(successes + 1)
     expect(await statusOf(g, subject, body)).toBe(before)
   } finally {
     // a failed case must not leave the next one a broken file
     if (!holds(file, good)) {
       restore(file, good)
-      await new Promise((r) => setTimeout(r, 10 * POLL_MS))
+      await g.poll()
     }
   }
 }

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { exportSPKI, generateKeyPair, SignJWT, type KeyLike, type JWTHeaderParameters, type JWTPayload } from 'jose'
 import { buildApp } from '../../src/app.js'
+import type { Clock } from '../../src/clock.js'
 import { loadServeConfig } from '../../src/config/load.js'
 import { startUpstream, type DemoUpstream } from '../../src/demo/upstream.js'
 import type { ReloadResult } from '../../src/reload.js'
@@ -55,6 +56,8 @@ export interface HarnessOptions {
   readonly jwt?: HarnessJwt
   /** Collects every log line (give a --log-level too: the harness is silent by default). */
   readonly logLines?: string[]
+  /** What identity and the reload poller run on (a FakeClock: the JWK set's refetching moves only when advanced). @default SYSTEM_CLOCK */
+  readonly clock?: Clock
 }
 
 /** permgate (policies/houston, RS256 PEM key unless `opts.jwt` says otherwise, cookie) in front of the demo upstream, both on loopback port 0. */
@@ -88,7 +91,7 @@ async function listen(upstream: DemoUpstream, jwt: HarnessJwt, extraArgs: string
     ...(configYaml ? ['--config', join(dir, 'permgate.yaml')] : []),
     ...extraArgs,
   ])
-  const deps = await prepare(config)
+  const deps = await prepare(config, opts.clock)
   const app = buildApp(config, opts.logLines === undefined ? deps : { ...deps, logStream: { write: (line: string) => void opts.logLines!.push(line) } })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   return {

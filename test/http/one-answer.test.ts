@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { errorEntryOf, GRAPHQL_CODES } from '../../src/egress/reject.js'
+import { errorEntryOf, GRAPHQL_CODES } from '../../src/egress/graphql-errors.js'
 import { ERRORS, PermgateError, type ErrorCode } from '../../src/errors.js'
 import { errorEntry } from '../../src/ingress/ws/protocols.js'
 import { post, startHarness, type Harness } from '../helpers/proxy.js'
+import { eventually } from '../helpers/eventually.js'
 import { tempFiles } from '../helpers/tmp.js'
 import { openWs } from '../helpers/ws.js'
 
@@ -76,14 +77,15 @@ describe('a denial, an uncounted and an unlogged refusal', () => {
     expect(route.status).toBe(401)
     const [putId, routeId] = await Promise.all([put, route].map(async (r) => ((await r.json()) as { errors: { extensions: { decisionId: string } }[] }).errors[0]!.extensions.decisionId))
     let lines: { decisionId: string; reason: string; allowed: boolean }[] = []
-    for (let i = 0; i < 200 && !(lines.some((l) => l.decisionId === putId) && lines.some((l) => l.decisionId === routeId)); i++) {
-      await new Promise((r) => setTimeout(r, 10))
+    // the log is written to its file after the answer (real I/O, no timer)
+    await eventually('both denials in the decision log', () => {
       try {
         lines = readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as never)
       } catch {
         lines = []
       }
-    }
+      return lines.some((l) => l.decisionId === putId) && lines.some((l) => l.decisionId === routeId)
+    })
     expect(lines.find((l) => l.decisionId === putId)).toMatchObject({ allowed: false, reason: 'PERMGATE_ERR_METHOD_NOT_ALLOWED' })
     expect(lines.find((l) => l.decisionId === routeId)).toMatchObject({ allowed: false, reason: 'unauthenticated' })
   })

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -133,17 +133,24 @@ const INLINE_ROWS = {
   teamBindings: ['ops|DEPLOYMENT_VIEWER|-|d9', 'ops|SYSTEM_EDITOR|-|-'],
 }
 
-/** Collects the notifications on the bindings channel while `f` runs (and shortly after). */
+/**
+ * Collects the notifications on the bindings channel while `f` runs. Then the listener notifies
+ * a marker of its own: notifications reach a listener in commit order, so once the marker has
+ * arrived every notification of `f` has too (no waiting on the clock for stragglers).
+ */
 async function notificationsDuring(url: string, f: () => Promise<unknown>): Promise<unknown[]> {
   const l = new pg.Client(url)
   await l.connect()
   const got: unknown[] = []
-  l.on('notification', (m) => got.push(JSON.parse(m.payload ?? 'null')))
+  const marker = JSON.stringify({ marker: randomUUID() })
+  let markerSeen!: () => void
+  const seen = new Promise<void>((resolve) => (markerSeen = resolve))
+  l.on('notification', (m) => (m.payload === marker ? markerSeen() : got.push(JSON.parse(m.payload ?? 'null'))))
   await l.query(`LISTEN ${NOTIFY_CHANNEL}`)
   try {
     await f()
-    await l.query('SELECT 1') // a round trip: notifications sent before it have arrived
-    await new Promise((r) => setTimeout(r, 100))
+    await l.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, marker])
+    await seen
   } finally {
     await l.end()
   }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { eventually } from '../helpers/eventually.js'
 import { post, startHarness, type Harness } from '../helpers/proxy.js'
 import { startPostgres, type TestPostgres } from '../helpers/pg.js'
 import { ROOT } from '../helpers/shared.js'
@@ -66,15 +67,12 @@ describe('permgate over views of an existing schema (the README example)', () =>
     expect(createHash('sha256').update(API_KEY).digest('hex')).toMatch(/^[0-9a-f]{64}$/)
   })
 
-  it('the trigger on the base table announces a revoke: denied within a second', async () => {
+  it('the trigger on the base table announces a revoke: denied once the notification has arrived', async () => {
     const viewer = { authorization: `Bearer ${await h.token('u-viewer')}` }
     const status = async () => (await post(h.graphql, { query: '{ workspaceDeployments(workspaceUuid: "w1") }' }, viewer)).status
     expect(await status()).toBe(200)
     await sql.query(`DELETE FROM houston."RoleBinding" WHERE "userId" = 'u-viewer'`)
-    const started = Date.now()
-    while ((await status()) !== 403) {
-      expect(Date.now() - started).toBeLessThan(1000)
-      await new Promise((r) => setTimeout(r, 25))
-    }
+    // the notification travels from the server to permgate's listening connection: real I/O, no timer
+    await eventually('the revoke denied', async () => (await status()) === 403)
   })
 })

@@ -61,6 +61,8 @@ export interface JwksServer {
   /** Requests received so far. */
   readonly requests: () => number
   setKeys(keys: JWK[]): void
+  /** While on, requests are taken and never answered (a stuck identity provider); off drops the held ones. */
+  hang(on: boolean): void
   close(): Promise<void>
 }
 
@@ -68,8 +70,11 @@ export interface JwksServer {
 export async function startJwksServer(keys: JWK[]): Promise<JwksServer> {
   let served = keys
   let count = 0
+  let hanging = false
+  const held = new Set<ServerResponse>()
   const server: Server = createServer((_req: IncomingMessage, res: ServerResponse) => {
     count += 1
+    if (hanging) return void held.add(res)
     res.writeHead(200, { 'content-type': 'application/jwk-set+json' })
     res.end(JSON.stringify({ keys: served }))
   })
@@ -81,8 +86,14 @@ export async function startJwksServer(keys: JWK[]): Promise<JwksServer> {
     setKeys: (k) => {
       served = k
     },
+    hang: (on) => {
+      hanging = on
+      for (const res of held) res.destroy()
+      held.clear()
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const res of held) res.destroy()
         server.closeAllConnections()
         server.close((e) => (e ? reject(e) : resolve()))
       }),

@@ -2,8 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { createJwtVerifier } from '../../../src/identity/jwt.js'
 import type { JwtOptions } from '../../../src/identity/types.js'
 import { NOW_MS, NOW_SEC, rejected, selfSignedCertPem, sign, testKey, unsecuredToken, type TestKey } from './helpers.js'
+import { FakeClock } from '../../helpers/clock.js'
 
-const now = (): number => NOW_MS
+/** The fixed clock: tokens are signed for NOW_MS; the JWK set's timers run only when advanced. */
+const clock = new FakeClock(NOW_MS)
 const SECRET = new TextEncoder().encode('houston-jwt-passphrase-of-32-bytes!')
 
 let rsa: TestKey
@@ -16,35 +18,35 @@ beforeAll(async () => {
 
 describe('createJwtVerifier: key sources', () => {
   it('accepts RS256 with an SPKI PEM public key', async () => {
-    const verify = await createJwtVerifier({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem }, now)
+    const verify = await createJwtVerifier({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem }, clock)
     expect(await verify(await sign(rsa.privateKey, 'RS256'))).toEqual({ subject: 'alice', groups: [], expiresAtMs: (NOW_SEC + 3600) * 1000 })
   })
 
   it('accepts ES256 with an SPKI PEM public key', async () => {
-    const verify = await createJwtVerifier({ algorithms: ['ES256'], publicKeyPem: ec.publicKeyPem }, now)
+    const verify = await createJwtVerifier({ algorithms: ['ES256'], publicKeyPem: ec.publicKeyPem }, clock)
     expect((await verify(await sign(ec.privateKey, 'ES256'))).subject).toBe('alice')
   })
 
   it('accepts ES256 with an X.509 certificate PEM', async () => {
-    const verify = await createJwtVerifier({ algorithms: ['ES256'], publicKeyPem: await selfSignedCertPem(ec) }, now)
+    const verify = await createJwtVerifier({ algorithms: ['ES256'], publicKeyPem: await selfSignedCertPem(ec) }, clock)
     expect((await verify(await sign(ec.privateKey, 'ES256'))).subject).toBe('alice')
   })
 
   it('accepts HS256 with a secret (Houston signs with its jwtPassphrase)', async () => {
-    const verify = await createJwtVerifier({ algorithms: ['HS256'], secret: SECRET, subjectClaim: 'uuid' }, now)
+    const verify = await createJwtVerifier({ algorithms: ['HS256'], secret: SECRET, subjectClaim: 'uuid' }, clock)
     expect((await verify(await sign(SECRET, 'HS256', { uuid: 'u-1' }))).subject).toBe('u-1')
   })
 
   it('accepts RS256 with a public JWK, and HS256 with an oct JWK', async () => {
-    const verify = await createJwtVerifier({ algorithms: ['RS256'], jwk: { ...rsa.publicJwk } }, now)
+    const verify = await createJwtVerifier({ algorithms: ['RS256'], jwk: { ...rsa.publicJwk } }, clock)
     expect((await verify(await sign(rsa.privateKey, 'RS256'))).subject).toBe('alice')
     const oct = { kty: 'oct', k: Buffer.from(SECRET).toString('base64url') }
-    const hmac = await createJwtVerifier({ algorithms: ['HS256'], jwk: oct }, now)
+    const hmac = await createJwtVerifier({ algorithms: ['HS256'], jwk: oct }, clock)
     expect((await hmac(await sign(SECRET, 'HS256'))).subject).toBe('alice')
   })
 
   it('reads groups from the configured claim', async () => {
-    const verify = await createJwtVerifier({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem, groupsClaim: 'teams' }, now)
+    const verify = await createJwtVerifier({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem, groupsClaim: 'teams' }, clock)
     expect((await verify(await sign(rsa.privateKey, 'RS256', { teams: ['a', 'b'] }))).groups).toEqual(['a', 'b'])
     expect((await verify(await sign(rsa.privateKey, 'RS256'))).groups).toEqual([])
   })
@@ -69,11 +71,11 @@ describe('createJwtVerifier: configuration is checked at start', () => {
     ['an unknown key', () => ({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem, audiences: ['x'] }) as JwtOptions, 'PERMGATE_ERR_CONFIG_UNKNOWN_KEY'],
   ]
   it.each(cases)('rejects %s', async (_name, opts, code) => {
-    expect((await rejected(createJwtVerifier(opts(), now))).code).toBe(code)
+    expect((await rejected(createJwtVerifier(opts(), clock))).code).toBe(code)
   })
   it('rejects a JWK set CA for an http: JWK set (it would verify nothing)', async () => {
     const jwksCa = await selfSignedCertPem(ec)
-    expect((await rejected(createJwtVerifier({ algorithms: ['RS256'], jwksUrl: 'http://issuer.example/jwks', jwksCa }, now))).code).toBe('PERMGATE_ERR_CONFIG_CONTRADICTION')
+    expect((await rejected(createJwtVerifier({ algorithms: ['RS256'], jwksUrl: 'http://issuer.example/jwks', jwksCa }, clock))).code).toBe('PERMGATE_ERR_CONFIG_CONTRADICTION')
   })
 })
 
@@ -82,7 +84,7 @@ describe('createJwtVerifier: every failure is a 401 with its code', () => {
   beforeAll(async () => {
     rs = await createJwtVerifier(
       { algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem, issuer: 'https://houston.example', audience: 'permgate' },
-      now,
+      clock,
     )
   })
   const good = { iss: 'https://houston.example', aud: 'permgate' }
@@ -120,19 +122,19 @@ describe('createJwtVerifier: every failure is a 401 with its code', () => {
   })
 
   it('rejects groups that are not a list of strings', async () => {
-    const verify = await createJwtVerifier({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem, groupsClaim: 'teams' }, now)
+    const verify = await createJwtVerifier({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem, groupsClaim: 'teams' }, clock)
     for (const teams of ['admins', [1], { a: 1 }]) {
       expect((await rejected(verify(await sign(rsa.privateKey, 'RS256', { teams })))).code).toBe('PERMGATE_ERR_AUTH_TOKEN_CLAIMS')
     }
   })
 
   it('accepts a token without exp only when requireExp is false', async () => {
-    const verify = await createJwtVerifier({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem, requireExp: false }, now)
+    const verify = await createJwtVerifier({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem, requireExp: false }, clock)
     expect(await verify(await sign(rsa.privateKey, 'RS256', { exp: undefined }))).toEqual({ subject: 'alice', groups: [], expiresAtMs: undefined })
   })
 
   it('reads the subject from an own claim only', async () => {
-    const verify = await createJwtVerifier({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem, subjectClaim: 'constructor' }, now)
+    const verify = await createJwtVerifier({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem, subjectClaim: 'constructor' }, clock)
     expect((await rejected(verify(await sign(rsa.privateKey, 'RS256'))))?.code).toBe('PERMGATE_ERR_AUTH_TOKEN_CLAIMS')
   })
 
@@ -152,7 +154,7 @@ describe('createJwtVerifier: every failure is a 401 with its code', () => {
     ['only a space', ' '],
     ['257 characters', 'u'.repeat(257)],
   ])('rejects a subject with %s: 401 PERMGATE_ERR_AUTH_TOKEN_CLAIMS, the value not in the message', async (_name, sub) => {
-    const verify = await createJwtVerifier({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem, subjectClaim: 'uuid' }, now)
+    const verify = await createJwtVerifier({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem, subjectClaim: 'uuid' }, clock)
     const e = await rejected(verify(await sign(rsa.privateKey, 'RS256', { uuid: sub })))
     expect(e.code).toBe('PERMGATE_ERR_AUTH_TOKEN_CLAIMS')
     expect(e.status).toBe(401)
@@ -161,14 +163,14 @@ describe('createJwtVerifier: every failure is a 401 with its code', () => {
   })
 
   it('accepts printable ASCII subjects up to 256 characters, spaces inside', async () => {
-    const verify = await createJwtVerifier({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem }, now)
+    const verify = await createJwtVerifier({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem }, clock)
     for (const sub of ['u', 'cl3x9j2k40000abcd', 'auth0|5f7c8ec7c33c6c004bbafe82', 'ada.lovelace+ci@example.com', 'Ada Lovelace', '~!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}', 'u'.repeat(256)]) {
       expect((await verify(await sign(rsa.privateKey, 'RS256', { sub }))).subject).toBe(sub)
     }
   })
 
   it('honours maxTokenBytes in UTF-8 bytes', async () => {
-    const verify = await createJwtVerifier({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem, maxTokenBytes: 10 }, now)
+    const verify = await createJwtVerifier({ algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem, maxTokenBytes: 10 }, clock)
     expect((await rejected(verify('é'.repeat(6)))).code).toBe('PERMGATE_ERR_AUTH_TOKEN_TOO_LARGE')
     expect((await rejected(verify('a.b.c'))).code).toBe('PERMGATE_ERR_AUTH_TOKEN_INVALID')
   })

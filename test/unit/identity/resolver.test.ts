@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import type { Clock } from '../../../src/clock.js'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { type BindingsStore } from '../../../src/bindings/types.js'
 import { ANONYMOUS, type Principal } from '../../../src/identity/types.js'
@@ -11,7 +12,8 @@ const COOKIE = 'astronomer_astro_example_com_auth'
 
 let rsa: TestKey
 let t: number
-const now = (): number => t
+/** The clock token expiry is checked against (set `t`); its timers never fire (no JWK set here). */
+const clock: Clock = { now: () => t, setTimeout: () => undefined, clearTimeout: () => undefined }
 let store: BindingsStore
 
 beforeAll(async () => {
@@ -26,7 +28,7 @@ async function resolver(opts: Record<string, unknown> = {}): Promise<IdentityRes
     'svc-jwt': { kind: 'serviceAccount' },
   })
   const base: IdentityOptions = { jwt: { algorithms: ['RS256'], publicKeyPem: rsa.publicKeyPem, groupsClaim: 'teams' }, cookieName: COOKIE }
-  return IdentityResolver.create({ ...base, ...opts } as IdentityOptions, () => store, now)
+  return IdentityResolver.create({ ...base, ...opts } as IdentityOptions, () => store, clock)
 }
 
 describe('IdentityResolver', () => {
