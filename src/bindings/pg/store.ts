@@ -2,6 +2,7 @@
 // (./pool.ts), the queries (./queries.ts), the cache and its loading (./cache.ts, ./loader.ts),
 // the deployments map (./deployments.ts), the listener (./listener.ts) and the staleness rule
 // (./staleness.ts); here, its options, what a notification changes, and its counters.
+import { DEFAULT_BINDINGS_CACHE_TTL_MS, DEFAULT_BINDINGS_MAX_STALENESS_MS } from '../../config/keys.js'
 import type pg from 'pg'
 import { SYSTEM_CLOCK, type Clock } from '../../clock.js'
 import { PermgateError } from '../../errors.js'
@@ -15,10 +16,6 @@ import { createListenClient, createPool, describer, isConnectionError, where, ty
 import { checkSchema, type Query } from './queries.js'
 import { DATABASE_DOWN, Health } from './staleness.js'
 
-/** An entry older than this is refetched on the next prepare. */
-export const DEFAULT_PG_CACHE_TTL_MS = 60_000
-/** With the database lost, cached entries keep answering this long; then prepare rejects 503. */
-export const DEFAULT_PG_MAX_STALENESS_MS = 30_000
 /** Subjects (and, separately, teams and API keys) held in memory, least recently used evicted. */
 export const DEFAULT_PG_MAX_SUBJECTS = 100_000
 /** pg.Pool `max`. */
@@ -31,9 +28,9 @@ export const DEFAULT_PG_HEARTBEAT_MS = 5_000
 export interface PgStoreOptions {
   /** postgres://user:password@host:port/database (the password never appears in an error). */
   readonly url: string
-  /** @default DEFAULT_PG_CACHE_TTL_MS */
+  /** An entry older than this is refetched on the next prepare. @default DEFAULT_BINDINGS_CACHE_TTL_MS (the config key's) */
   readonly cacheTtlMs?: number
-  /** @default DEFAULT_PG_MAX_STALENESS_MS */
+  /** With the database lost, cached entries keep answering this long; then prepare rejects 503. @default DEFAULT_BINDINGS_MAX_STALENESS_MS (the config key's) */
   readonly maxStalenessMs?: number
   /** @default DEFAULT_PG_MAX_SUBJECTS */
   readonly maxSubjects?: number
@@ -102,8 +99,8 @@ export class PgBindingsStore implements BindingsStore {
 
   private constructor(opts: PgStoreOptions) {
     const conn: ConnectionSettings = { url: opts.url, timeoutMs: positive(opts.queryTimeoutMs, DEFAULT_PG_QUERY_TIMEOUT_MS, 'queryTimeoutMs') }
-    const ttlMs = positive(opts.cacheTtlMs, DEFAULT_PG_CACHE_TTL_MS, 'cacheTtlMs')
-    const maxStaleness = positive(opts.maxStalenessMs, DEFAULT_PG_MAX_STALENESS_MS, 'maxStalenessMs')
+    const ttlMs = positive(opts.cacheTtlMs, DEFAULT_BINDINGS_CACHE_TTL_MS, 'cacheTtlMs')
+    const maxStaleness = positive(opts.maxStalenessMs, DEFAULT_BINDINGS_MAX_STALENESS_MS, 'maxStalenessMs')
     const maxEntries = positive(opts.maxSubjects, DEFAULT_PG_MAX_SUBJECTS, 'maxSubjects')
     const poolSize = positive(opts.poolSize, DEFAULT_PG_POOL_SIZE, 'poolSize')
     const heartbeatMs = positive(opts.heartbeatMs, DEFAULT_PG_HEARTBEAT_MS, 'heartbeatMs')
