@@ -12,7 +12,7 @@ import { NO_CONTEXT } from '../policy/context.js'
 import { checkJsonContentType, hasGraphQLParams, readGetParams, readPostBody, serialize, serializeGet, type ReadRequests } from './graphql-request.js'
 import type { Exchange, Pipeline, PipelineDeps } from './pipeline.js'
 import { decideRoute } from './route-decision.js'
-import { aliasesEndpoint } from './routes.js'
+import { aliasesEndpoint, matchRoute } from './routes.js'
 
 /** Per-request state: the decision in the making, then what the forwarder reads. */
 export interface Gate extends Exchange, Forwarding {
@@ -39,6 +39,7 @@ const UNAUTHENTICATED_HEADERS = Object.freeze({ 'www-authenticate': 'Bearer' })
 export function createGate(config: ServeConfig, pipeline: Pipeline, deps: Pick<PipelineDeps, 'routes' | 'authorizer'>, rejectOpts: RejectOptions, nextId: () => string) {
   // The upstream's GraphQL path, when requests reach it under another name: it is never routed.
   const upstreamGraphQL = config.upstream.graphqlPath !== config.graphqlPath ? config.upstream.graphqlPath : undefined
+  const endpoints = [config.graphqlPath, ...(upstreamGraphQL !== undefined ? [upstreamGraphQL] : [])].map((e) => e.replace(/\/+$/, ''))
 
   const gateOf = (reply: FastifyReply): Gate => (reply.request as GatedRequest)[kGate]!
 
@@ -81,14 +82,27 @@ export function createGate(config: ServeConfig, pipeline: Pipeline, deps: Pick<P
       if (g.graphql) return decideGraphQL(request, reply, g)
       const path = pathOf(request.url)
       // Another spelling of a GraphQL endpoint would reach the upstream's GraphQL handler under
-      // a route rule, undecided: refused.
+      // a route rule, undecided: refused; unless a rule names the path below the endpoint itself
+      // (Houston mounts its REST routes under /v1, before its GraphQL handler).
       if (aliasesEndpoint(path, config.graphqlPath) || (upstreamGraphQL !== undefined && (path === upstreamGraphQL || aliasesEndpoint(path, upstreamGraphQL)))) {
-        throw new PermgateError('PERMGATE_ERR_REQUEST_SHAPE', `the path names a GraphQL endpoint in another spelling; send GraphQL requests to exactly ${config.graphqlPath}`)
+        if (!routedBelowEndpoint(request.method, path)) throw new PermgateError('PERMGATE_ERR_REQUEST_SHAPE', `the path names a GraphQL endpoint in another spelling; send GraphQL requests to exactly ${config.graphqlPath}`)
       }
       return decideRouteRequest(request, reply, g, path)
     } catch (e) {
       return refuse(request, reply, g, e)
     }
+  }
+
+  /**
+   * Whether a route rule written for a path below a GraphQL endpoint (`/v1/healthz` under `/v1`)
+   * selects this path, read exactly as written (matchRoute refuses a path that another reading,
+   * decoded or case-folded, would put under another rule). A catch-all or the endpoint's own
+   * prefix is no such rule: `/v1/x` under a `/` rule stays refused.
+   */
+  function routedBelowEndpoint(method: string, path: string): boolean {
+    const rule = matchRoute(deps.routes(), method, path)?.rule
+    if (rule === undefined) return false
+    return endpoints.some((e) => rule.prefix.startsWith(`${e}/`) && (path === rule.prefix || path.startsWith(`${rule.prefix}/`)))
   }
 
   /** Answers a refusal; in dry run it was counted as a would-deny, and true says: forward anyway. */
