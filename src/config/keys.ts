@@ -14,10 +14,11 @@
  * - `list`: strings (a YAML list, or comma-separated); `cidrs`: IP ranges, compiled at load
  * - `boolean`; `integer` (with `min`, `max` and a unit); `fraction`: a number from 0 to 1
  * - `sink`: `off`, `stdout` or a file path; `routes`: rules for other paths (config file only)
+ * - `cors`: the CORS section, a map (config file only; src/config/cors.ts)
  */
 export type KeyKind =
   | 'string' | 'path' | 'file' | 'files' | 'pem' | 'bindings' | 'url' | 'dnsName'
-  | 'list' | 'cidrs' | 'boolean' | 'integer' | 'fraction' | 'sink' | 'routes'
+  | 'list' | 'cidrs' | 'boolean' | 'integer' | 'fraction' | 'sink' | 'routes' | 'cors'
 
 /** What an integer counts; `ms`, `s`, `days` and `bytes` are also written in larger units in the docs. */
 export type KeyUnit = 'ms' | 's' | 'days' | 'bytes' | 'levels' | 'characters' | 'operations' | 'connections'
@@ -43,7 +44,7 @@ export type KeyRow = RowBase & (
   | { readonly kind: 'boolean'; readonly default: false }
   | { readonly kind: 'list' | 'files' | 'cidrs'; readonly repeatable: boolean; readonly default?: never }
   | { readonly kind: 'string' | 'path' | 'sink'; readonly default?: string }
-  | { readonly kind: 'file' | 'pem' | 'bindings' | 'url' | 'dnsName' | 'routes'; readonly default?: never }
+  | { readonly kind: 'file' | 'pem' | 'bindings' | 'url' | 'dnsName' | 'routes' | 'cors'; readonly default?: never }
 )
 
 const KiB = 1024
@@ -72,6 +73,14 @@ export const KEYS = {
   host: { flag: '--host', kind: 'string', default: '127.0.0.1', arg: 'HOST', at: 'host', doc: 'the address permgate listens on' },
   port: { flag: '--port', kind: 'integer', default: 8080, min: 0, max: 65535, at: 'port', doc: 'the port permgate listens on (0: one the system picks)' },
   graphqlPath: { flag: '--graphql-path', kind: 'path', default: '/graphql', at: 'graphqlPath', doc: 'permgate\'s GraphQL endpoint' },
+  subscriptionsPath: {
+    flag: '--subscriptions-path', kind: 'path', defaultDoc: '`graphqlPath`', at: 'subscriptionsPath',
+    doc: 'where WebSocket upgrades (GraphQL subscriptions, both protocols) are accepted; Houston: `/ws`',
+  },
+  upstreamSubscriptionsPath: {
+    flag: '--upstream-subscriptions-path', kind: 'path', defaultDoc: '`subscriptionsPath`; with neither set, the upstream\'s GraphQL path', at: 'upstreamSubscriptionsPath',
+    doc: 'the upstream path WebSocket upgrades are relayed to',
+  },
   adminHost: { flag: '--admin-host', kind: 'string', defaultDoc: '`host`', arg: 'HOST', at: 'admin.host', doc: 'the admin server\'s address: `/metrics`, `/healthz`, `/readyz` (and `/explorer` when enabled)' },
   // never the proxied port: the probes and metrics must not be reachable through the proxy
   adminPort: { flag: '--admin-port', kind: 'integer', default: 9090, min: 0, max: 65535, at: 'admin.port', doc: 'the admin server\'s port' },
@@ -140,6 +149,10 @@ export const KEYS = {
     doc: 'CIDR ranges of proxies whose `X-Forwarded-For` is believed (for IP ranges); none: the socket\'s peer is the client',
   },
   routes: { flag: undefined, kind: 'routes', at: 'routes', doc: 'rules for paths other than the GraphQL endpoint' },
+  cors: {
+    flag: undefined, kind: 'cors', defaultDoc: 'off', at: 'cors',
+    doc: 'CORS for browsers on other origins: `origins` (exact), `originPatterns` (regular expressions matched against the whole origin), `credentials`, `methods`, `allowHeaders`, `exposeHeaders`, `maxAgeSec` (see "CORS")',
+  },
   errorsAs200: { flag: '--errors-as-200', kind: 'boolean', default: false, at: 'errorsAs200', doc: 'legacy clients: rejections answered 200, same body' },
   logLevel: { flag: '--log-level', kind: 'string', default: 'info', arg: 'LEVEL', at: 'logLevel', doc: 'pino level' },
   // polling, not fs.watch: it survives editors' rename-replace

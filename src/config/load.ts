@@ -93,6 +93,9 @@ function validate(raw: Raw): ServeConfig {
     port: v.port,
     admin: Object.freeze({ host: v.adminHost ?? v.host, port: v.adminPort }),
     graphqlPath: v.graphqlPath,
+    subscriptionsPath: v.subscriptionsPath ?? v.graphqlPath,
+    // today's relay target when neither is set: the upstream's GraphQL endpoint
+    upstreamSubscriptionsPath: v.upstreamSubscriptionsPath ?? v.subscriptionsPath ?? upstream.graphqlPath ?? v.graphqlPath,
     jwt: readJwt(raw, v),
     cookieName: v.cookieName,
     apiKeyLength: v.apiKeyLength,
@@ -106,6 +109,7 @@ function validate(raw: Raw): ServeConfig {
     upstreamTls: readUpstreamTls(raw, v, upstream),
     requestTimeoutMs: v.requestTimeoutMs,
     routes: v.routes,
+    cors: v.cors,
     stripHeaders: Object.freeze(v.stripHeaders.map((h) => h.toLowerCase())),
     errorsAs200: v.errorsAs200,
     trustedProxies: v.trustedProxies?.ranges ?? Object.freeze([]),

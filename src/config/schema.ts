@@ -36,6 +36,31 @@ export interface RouteRule {
   readonly principals: readonly ('user' | 'serviceAccount')[] | undefined
 }
 
+/**
+ * CORS for browsers on other origins (`cors:` of the config file, src/config/cors.ts); absent: off,
+ * no Access-Control-* header is added or removed and OPTIONS is decided like any method.
+ */
+export interface CorsConfig {
+  /** Origins allowed, compared exactly (`https://app.example.com`); empty when `anyOrigin`. */
+  readonly origins: readonly string[]
+  /** `origins: ["*"]`: every origin, answered `Access-Control-Allow-Origin: *` (never with credentials). */
+  readonly anyOrigin: boolean
+  /** The patterns as written. */
+  readonly originPatterns: readonly string[]
+  /** `originPatterns` compiled once, each anchored as `^(?:pattern)$`: matched against the whole origin. */
+  readonly originMatchers: readonly RegExp[]
+  /** `Access-Control-Allow-Credentials: true` (cookies, Authorization) for the origins allowed. @default false */
+  readonly credentials: boolean
+  /** `Access-Control-Allow-Methods` of a preflight's answer. @default GET, POST, OPTIONS */
+  readonly methods: readonly string[]
+  /** `Access-Control-Allow-Headers` of a preflight's answer. @default Content-Type, Authorization, Content-Length, X-Requested-With, X-Apollo-Tracing */
+  readonly allowHeaders: readonly string[]
+  /** `Access-Control-Expose-Headers` of other answers. @default none */
+  readonly exposeHeaders: readonly string[]
+  /** `Access-Control-Max-Age` of a preflight's answer, s. @default 600 */
+  readonly maxAgeSec: number
+}
+
 export interface JwtConfig {
   readonly algorithms: readonly string[]
   readonly publicKeyFile: string | undefined
@@ -71,6 +96,10 @@ export interface ServeConfig {
   /** The admin server (metrics and probes); its host defaults to `host`. */
   readonly admin: { readonly host: string; readonly port: number }
   readonly graphqlPath: string
+  /** Where WebSocket upgrades are accepted (default: graphqlPath). */
+  readonly subscriptionsPath: string
+  /** The upstream path WebSocket upgrades are relayed to (default: subscriptionsPath when set, else the upstream's GraphQL path). */
+  readonly upstreamSubscriptionsPath: string
   readonly jwt: JwtConfig | undefined
   readonly cookieName: string | undefined
   readonly apiKeyLength: number
@@ -90,6 +119,8 @@ export interface ServeConfig {
   /** Time for a client to send its whole request, ms (0: no limit). */
   readonly requestTimeoutMs: number
   readonly routes: readonly RouteRule[]
+  /** CORS (off when undefined): preflights answered by permgate, its Access-Control-* headers on every answer. */
+  readonly cors: CorsConfig | undefined
   /** Request headers a client could use to pass as someone: stripped before forwarding. */
   readonly stripHeaders: readonly string[]
   /** Legacy clients: answer rejections with 200 (the body still carries the error). */

@@ -4,7 +4,7 @@ import { exportSPKI, generateKeyPair, SignJWT, type KeyLike, type JWTHeaderParam
 import { buildApp } from '../../src/app.js'
 import type { Clock } from '../../src/clock.js'
 import { loadServeConfig } from '../../src/config/load.js'
-import { startUpstream, type DemoUpstream } from '../../src/demo/upstream.js'
+import { startUpstream, type DemoUpstream, type StartUpstreamOptions } from '../../src/demo/upstream.js'
 import type { ReloadResult } from '../../src/reload.js'
 import { prepare } from '../../src/serve.js'
 import { POLICY_HOUSTON } from './shared.js'
@@ -58,12 +58,14 @@ export interface HarnessOptions {
   readonly logLines?: string[]
   /** What identity and the reload poller run on (a FakeClock: the JWK set's refetching moves only when advanced). @default SYSTEM_CLOCK */
   readonly clock?: Clock
+  /** How the demo upstream is laid out (Houston: GraphQL on /v1, subscriptions on /ws). @default its defaults */
+  readonly upstream?: StartUpstreamOptions
 }
 
 /** permgate (policies/houston, RS256 PEM key unless `opts.jwt` says otherwise, cookie) in front of the demo upstream, both on loopback port 0. */
 export async function startHarness(extraArgs: string[] = [], configYaml?: string, opts: HarnessOptions = {}): Promise<Harness> {
   const jwt = opts.jwt ?? 'RS256'
-  const upstream = await startUpstream({ host: '127.0.0.1', port: 0 })
+  const upstream = await startUpstream({ ...opts.upstream, host: '127.0.0.1', port: 0 })
   try {
     return await listen(upstream, jwt, extraArgs, configYaml, opts)
   } catch (e) {

@@ -25,6 +25,10 @@ export interface StartUpstreamOptions {
    * sets) or `0.3x` (platform 0.30-0.35 object types). Both serve the same data. @default 'v0.12.1'
    */
   houston?: HoustonApi
+  /** Where GraphQL is served (Houston: `/v1`). @default GRAPHQL_PATH */
+  graphqlPath?: string
+  /** Where WebSocket upgrades are accepted (Houston: `/ws`). @default the GraphQL path */
+  subscriptionsPath?: string
 }
 
 export interface DemoUpstream {
@@ -73,6 +77,7 @@ function checkedDelay(ms: number): number {
 /** A Houston-shaped GraphQL server over in-memory data, for demos and end-to-end tests. */
 export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<DemoUpstream> {
   const host = opts.host ?? '127.0.0.1'
+  const graphqlPath = opts.graphqlPath ?? GRAPHQL_PATH
   let delayMs = checkedDelay(opts.delayMs ?? 0)
   const api = demoApi(opts.houston ?? 'v0.12.1')
   api.schema() // a broken SDL fails here, not at the first request
@@ -85,7 +90,7 @@ export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<De
     const body = await readBody(req, DEFAULT_MAX_BODY_BYTES)
     recorder.record({ method, url: req.url ?? '', headers: { ...req.headers }, body: body ?? '' })
     const url = new URL(req.url ?? '/', 'http://upstream.invalid')
-    if (url.pathname !== GRAPHQL_PATH) return send(res, 404, errorBody(`No route ${method} ${url.pathname}`))
+    if (url.pathname !== graphqlPath) return send(res, 404, errorBody(`No route ${method} ${url.pathname}`))
     if (method !== 'GET' && method !== 'POST') {
       return send(res, 405, errorBody(`Method ${method} is not allowed`), { allow: 'GET, POST' })
     }
@@ -116,7 +121,7 @@ export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<De
   })
 
   // GraphQL over WebSocket on the same path (graphql-transport-ws, legacy graphql-ws); upgrades and subscribes are recorded too.
-  const subscriptions = attachSubscriptions({ server, store, api, recorder, path: GRAPHQL_PATH, subjectHeader: SUBJECT_HEADER })
+  const subscriptions = attachSubscriptions({ server, store, api, recorder, path: opts.subscriptionsPath ?? graphqlPath, subjectHeader: SUBJECT_HEADER })
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -130,7 +135,7 @@ export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<De
 
   let closed: Promise<void> | undefined
   return {
-    url: `${origin}${GRAPHQL_PATH}`,
+    url: `${origin}${graphqlPath}`,
     origin,
     port,
     houston: api.name,

@@ -135,8 +135,10 @@ function serve(socket: WebSocket, req: IncomingMessage, recorder: RequestRecorde
   const data = legacy ? 'data' : 'next'
   const running = new Map<string, AsyncGenerator<ExecutionResult> | undefined>()
   let initialised = false
+  // the legacy protocol's id-less operation (subscriptions-transport-ws keys it `undefined`) is
+  // kept under '' and its frames carry no id, as that library's do
   const send = (m: Record<string, unknown>): void => {
-    if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(m))
+    if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(m.id === '' ? { ...m, id: undefined } : m))
   }
   const fail = (id: string, errors: readonly GraphQLError[]): void =>
     send({ id, type: 'error', payload: legacy ? { message: errors.map((e) => e.message).join('; ') } : errors.map((e) => e.toJSON()) })
@@ -179,7 +181,7 @@ function serve(socket: WebSocket, req: IncomingMessage, recorder: RequestRecorde
     } catch {
       return violation(4400, 'Invalid message received')
     }
-    const id = typeof m.id === 'string' && m.id !== '' ? m.id : undefined
+    const id = typeof m.id === 'string' && m.id !== '' ? m.id : legacy && !('id' in m) ? '' : undefined
     switch (m.type) {
       case 'connection_init':
         recorder.record({ method: 'WS_INIT', url: req.url ?? '', headers: { ...req.headers }, body: text })
@@ -196,6 +198,11 @@ function serve(socket: WebSocket, req: IncomingMessage, recorder: RequestRecorde
         recorder.record({ method: 'WS', url: req.url ?? '', headers: { ...req.headers }, body: text })
         if (!initialised) return legacy ? send({ id, type: 'error', payload: { message: 'connection_init first' } }) : socket.close(4401, 'Unauthorized')
         if (id === undefined) return violation(4400, 'Invalid message received')
+        if (id === '' && running.has(id)) {
+          // a second id-less start replaces the first
+          void running.get(id)?.return(undefined)
+          running.delete(id)
+        }
         if (running.has(id)) return legacy ? fail(id, [new GraphQLError(`Operation ${id} is already running`)]) : socket.close(4409, `Subscriber for ${id} already exists`)
         run(id, m.payload).catch((e: unknown) => {
           running.delete(id)

@@ -21,10 +21,11 @@ import {
   connectionErrorMessage,
   errorEntry,
   GRAPHQL_TRANSPORT_WS,
-  readId,
+  readOperationId,
   readInitPayload,
   readMessage,
   relayableCode,
+  stopMessage,
   VOCABULARY,
   type Message,
   type Vocabulary,
@@ -186,8 +187,8 @@ export class Connection {
       case this.vocabulary.subscribe:
         return startOperation(this, m, bytes)
       case this.vocabulary.stop: {
-        const id = readId(m)
-        if (this.release(id)) upstream.send(JSON.stringify({ id, type: m.type }))
+        const id = readOperationId(m, this.legacy)
+        if (this.release(id)) upstream.send(stopMessage(this.protocol, id))
         return
       }
       case 'connection_init':

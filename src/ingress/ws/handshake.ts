@@ -60,9 +60,9 @@ export function upstreamHeaders(
   return out
 }
 
-/** ws:// (or wss://) URL of the upstream's GraphQL endpoint; the client's query string is never forwarded. */
+/** ws:// (or wss://) URL of the upstream's subscriptions path; the client's query string is never forwarded. */
 export function upstreamUrl(config: ServeConfig): string {
-  const u = new URL(config.upstream.graphqlPath ?? config.graphqlPath, config.upstream.origin)
+  const u = new URL(config.upstreamSubscriptionsPath, config.upstream.origin)
   u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:'
   u.search = ''
   return u.toString()

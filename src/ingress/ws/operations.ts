@@ -9,7 +9,7 @@ import type { ExtractedOperation } from '../../policy/operation.js'
 import type { GraphQLRequest } from '../graphql-request.js'
 import type { Exchange } from '../pipeline.js'
 import type { Connection } from './connection.js'
-import { badMessage, CLOSE, errorEntry, errorMessage, operationMessage, readId, readOperation, type Message } from './protocols.js'
+import { badMessage, CLOSE, errorEntry, errorMessage, ID_LESS, operationMessage, readOperation, readOperationId, stopMessage, type Message } from './protocols.js'
 
 /** An operation running upstream, kept to decide it again when the policy or bindings change. */
 export interface Running {
@@ -34,8 +34,13 @@ function refuse(c: Connection, id: string, x: Exchange, e: unknown): void {
 /** A subscribe (graphql-transport-ws) or start (legacy) from a ready socket. */
 export function startOperation(c: Connection, m: Message, bytes: number): void {
   const { pipeline, log, maxSubscriptions, config } = c.relay
-  const id = readId(m)
-  if (c.active.has(id)) throw new PermgateError('PERMGATE_ERR_WEBSOCKET_DUPLICATE_ID', `Subscriber for ${id} already exists`)
+  const id = readOperationId(m, c.legacy)
+  if (id === ID_LESS) {
+    // as subscriptions-transport-ws: a second id-less start replaces the first (stopped upstream)
+    if (c.release(ID_LESS)) c.upstream!.send(stopMessage(c.protocol, ID_LESS))
+  } else if (c.active.has(id)) {
+    throw new PermgateError('PERMGATE_ERR_WEBSOCKET_DUPLICATE_ID', `Subscriber for ${id} already exists`)
+  }
   const x = c.exchange()
   let limit: PermgateError | undefined
   if (c.active.size >= maxSubscriptions) {
@@ -134,7 +139,7 @@ function reidentified(c: Connection, p: Principal): void {
       const d = pipeline.recheck(x, r.op, r.request.variables)
       if (d.allowed || pipeline.dryRun) continue
       c.release(id)
-      c.upstream?.send(JSON.stringify({ id, type: c.vocabulary.stop }))
+      c.upstream?.send(stopMessage(c.protocol, id))
       c.send(errorMessage(c.protocol, id, denialEntries(d, x.decisionId)))
     }
   })

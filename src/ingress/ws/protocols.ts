@@ -129,6 +129,24 @@ export function readMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boo
   return parsed as unknown as Message
 }
 
+/**
+ * The key of the legacy protocol's id-less operation. The Astro CLI sends `start` (and never
+ * `stop`) without an `id`; subscriptions-transport-ws keeps such an operation under the key
+ * `undefined`, one at a time per socket: a second id-less `start` replaces it, an id-less `stop`
+ * stops it, and its frames carry no `id`. A client's id is never empty (readId), so the empty
+ * string cannot collide with one.
+ */
+export const ID_LESS = ''
+
+/**
+ * The id of a start/stop (legacy) or subscribe/complete: a client id, or {@link ID_LESS} for a
+ * legacy message that has no `id` key at all (a null or empty id stays malformed).
+ */
+export function readOperationId(m: Message, legacy: boolean): string {
+  if (legacy && !('id' in m)) return ID_LESS
+  return readId(m)
+}
+
 /** An operation id: a non-empty string of at most {@link MAX_OPERATION_ID_LENGTH} characters. */
 export function readId(m: Message): string {
   if (typeof m.id !== 'string' || m.id === '') throw badMessage(`a ${m.type} message needs a non-empty string id`)
@@ -163,7 +181,7 @@ export function operationMessage(protocol: WsProtocol, id: string, r: GraphQLReq
   if (r.operationName !== undefined) payload.operationName = r.operationName
   if (r.variables !== undefined) payload.variables = r.variables
   if (r.extensions !== undefined) payload.extensions = r.extensions
-  return JSON.stringify({ id, type: VOCABULARY[protocol].subscribe, payload })
+  return JSON.stringify({ ...idOf(id), type: VOCABULARY[protocol].subscribe, payload })
 }
 
 export type { ErrorEntry } from '../../egress/graphql-errors.js'
@@ -173,9 +191,19 @@ export function errorEntry(e: unknown, decisionId: string | undefined): ErrorEnt
   return errorEntryOf(e, decisionId, 'internal error: the operation was not forwarded')
 }
 
+/** The `id` member of a message about operation `id`: none for the id-less legacy operation. */
+function idOf(id: string): { id?: string } {
+  return id === ID_LESS ? {} : { id }
+}
+
+/** A stop of operation `id`, as the protocol spells it (id-less for the id-less legacy operation). */
+export function stopMessage(protocol: WsProtocol, id: string): string {
+  return JSON.stringify({ ...idOf(id), type: VOCABULARY[protocol].stop })
+}
+
 /** The error for one operation id: graphql-ws sends a list, the legacy protocol one error. */
 export function errorMessage(protocol: WsProtocol, id: string, errors: readonly ErrorEntry[]): string {
-  return JSON.stringify({ id, type: 'error', payload: protocol === GRAPHQL_TRANSPORT_WS ? errors : errors[0] })
+  return JSON.stringify({ ...idOf(id), type: 'error', payload: protocol === GRAPHQL_TRANSPORT_WS ? errors : errors[0] })
 }
 
 /** Legacy: the connection-level error, sent before closing. */

@@ -91,7 +91,7 @@ export function createWebSocketRelay(config: ServeConfig, pipeline: Pipeline, de
     handleUpgrade(req, socket, head) {
       if (closing) return void socket.destroy()
       const path = pathOf(req.url ?? '')
-      if (path !== config.graphqlPath) return refuse(socket, new PermgateError('PERMGATE_ERR_WEBSOCKET_PATH', `WebSocket upgrades are served only on ${config.graphqlPath}`))
+      if (path !== config.subscriptionsPath) return refuse(socket, new PermgateError('PERMGATE_ERR_WEBSOCKET_PATH', `WebSocket upgrades are served only on ${config.subscriptionsPath}`))
       const protocol = chooseProtocol(offeredProtocols(req.headers['sec-websocket-protocol']))
       if (protocol === undefined) return refuse(socket, new PermgateError('PERMGATE_ERR_WEBSOCKET_PROTOCOL', 'a WebSocket upgrade must ask for the subprotocol graphql-transport-ws or graphql-ws'))
       const ctx = pipeline.connectionContext(req.socket.remoteAddress, req.headers['x-forwarded-for'])

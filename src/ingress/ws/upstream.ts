@@ -6,7 +6,7 @@ import { tlsClientOptions, tlsFailure } from '../../egress/tls.js'
 import { PermgateError } from '../../errors.js'
 import type { Connection } from './connection.js'
 import { upstreamHeaders } from './handshake.js'
-import { CLOSE, closeReason, readMessage, relayableCode, type Message } from './protocols.js'
+import { CLOSE, closeReason, ID_LESS, readMessage, relayableCode, type Message } from './protocols.js'
 
 /** Opens the upstream socket for `c` and sends it the connection_init built (and cleaned) for it. */
 export function connectUpstream(c: Connection, init: string): void {
@@ -39,7 +39,11 @@ function onUpstreamMessage(c: Connection, data: WebSocket.RawData, isBinary: boo
   }
   if (c.state === 'connecting') return onUpstreamHandshake(c, m)
   if (c.state !== 'ready') return
-  if (m !== undefined && typeof m.id === 'string' && (m.type === 'complete' || m.type === 'error')) c.release(m.id)
+  if (m !== undefined && (m.type === 'complete' || m.type === 'error')) {
+    // the id-less legacy operation's frames have no id (subscriptions-transport-ws drops it)
+    if (typeof m.id === 'string') c.release(m.id)
+    else if (c.legacy && !('id' in m)) c.release(ID_LESS)
+  }
   if (c.client.readyState !== WebSocket.OPEN) return
   // a client that does not read what it subscribed to is not buffered for without bound
   if (c.client.bufferedAmount > c.relay.maxBufferedBytes) return c.closeClient(CLOSE.TRY_AGAIN_LATER, 'Client too slow')
