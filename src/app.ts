@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream'
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { ServeConfig } from './config/schema.js'
 import { registerForwarder } from './egress/http-forwarder.js'
+import { corsOf, registerCors, withCors } from './ingress/cors.js'
 import { createGate, pathOf } from './ingress/gate.js'
 import { refusedWhileReading, registerBodyReaders } from './ingress/http-read.js'
 import { createPipeline, type PipelineDeps } from './ingress/pipeline.js'
@@ -29,6 +30,7 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
   const boot = Date.now().toString(36)
   const nextId = (): string => `${boot}-${(++sequence).toString(36)}`
   const refused = refusedWhileReading(deps.metrics, rejectOpts, nextId)
+  const cors = corsOf(config.cors)
 
   const app = Fastify({
     logger: {
@@ -42,7 +44,7 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     // a URL fastify cannot route (a malformed percent-encoding): the same coded 400 as any other
-    frameworkErrors: (error, request, reply) => void refused(error, request, reply),
+    frameworkErrors: (error, request, reply) => void refused(error, request, withCors(cors, request, reply)),
     // a client that trickles its request in (slowloris) is cut off; 0 lifts the limit. Node checks
     // the deadline on an interval (30 s by default): checked often enough to hold it closely.
     requestTimeout: config.requestTimeoutMs,
@@ -52,6 +54,7 @@ export function buildApp(config: ServeConfig, deps: AppDeps): FastifyInstance {
   })
   registerBodyReaders(app, config)
   app.setErrorHandler(refused)
+  registerCors(app, cors)
 
   const decisionLog = deps.decisionLog
   if (decisionLog !== undefined) app.addHook('onClose', async () => decisionLog.close())

@@ -24,11 +24,12 @@ const KIND_LABEL: { readonly [K in KeyKind]: string } = {
   fraction: 'number',
   sink: '`off`, `stdout` or file',
   routes: 'list of routes',
+  cors: 'map',
 }
 
 const KIND_ARG: { readonly [K in KeyKind]: string } = {
   string: 'VALUE', path: 'PATH', file: 'FILE', files: 'FILE', pem: 'PEM', bindings: 'FILE', url: 'URL', dnsName: 'NAME',
-  list: 'LIST', cidrs: 'CIDR', boolean: '', integer: 'N', fraction: 'N', sink: 'FILE', routes: '',
+  list: 'LIST', cidrs: 'CIDR', boolean: '', integer: 'N', fraction: 'N', sink: 'FILE', routes: '', cors: '',
 }
 const UNIT_ARG: { readonly [U in KeyUnit]?: string } = { ms: 'MS', s: 'SEC', days: 'DAYS', bytes: 'BYTES' }
 
