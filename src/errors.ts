@@ -127,6 +127,8 @@ export const ERRORS = {
     description: 'The client\'s address is outside the policy\'s ipAllow ranges (behind a proxy: list it in trustedProxies so X-Forwarded-For is believed).' },
   PERMGATE_ERR_NO_ROUTE: { code: 'PERMGATE_ERR_NO_ROUTE', status: 403, graphqlCode: 'FORBIDDEN', closeCode: undefined,
     description: 'No route rule allows this method and path (a path without a rule is denied): add a route rule.' },
+  PERMGATE_ERR_ROUTE_SECRET: { code: 'PERMGATE_ERR_ROUTE_SECRET', status: 401, graphqlCode: 'UNAUTHENTICATED', closeCode: undefined,
+    description: 'A route rule with a shared secret (a webhook) was called without exactly that secret in its header: send the secret the rule\'s secret.file holds.' },
   PERMGATE_ERR_METHOD_NOT_ALLOWED: { code: 'PERMGATE_ERR_METHOD_NOT_ALLOWED', status: 405, graphqlCode: 'METHOD_NOT_ALLOWED', closeCode: undefined,
     description: 'A mutation (or subscription) over GET, or a method other than GET and POST on the GraphQL path: use POST.' },
   PERMGATE_ERR_BODY_TOO_LARGE: { code: 'PERMGATE_ERR_BODY_TOO_LARGE', status: 413, graphqlCode: 'PAYLOAD_TOO_LARGE', closeCode: undefined,

@@ -3,10 +3,11 @@ import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import { PermgateError } from '../errors.js'
 import { compileCidrs, type CidrList } from './cidr.js'
+import { readCors } from './cors.js'
 import { CONFIG_KEY_NAMES, rowOf, type ConfigKey, type KEYS, type KeyKind, type KeyRow } from './keys.js'
 import { pemCertificates } from './pem.js'
-import { readRoutes } from './routes.js'
-import type { RouteRule, ServeConfig } from './schema.js'
+import { readRoutes, resolveRoutePaths } from './routes.js'
+import type { CorsConfig, RouteRule, ServeConfig } from './schema.js'
 
 /** Keys as given, by flags and the config file (file paths already resolved). */
 export type Raw = Partial<Record<ConfigKey, unknown>>
@@ -28,6 +29,7 @@ interface KindValue {
   fraction: number
   sink: ServeConfig['decisionLog']['sink']
   routes: readonly RouteRule[]
+  cors: CorsConfig
 }
 
 /** Kinds that read as something when absent (an empty list, false), whatever the row says. */
@@ -58,6 +60,8 @@ export function resolvePaths(key: ConfigKey, v: unknown, base: string): unknown 
       return at(v)
     case 'bindings':
       return isDatabaseUrl(v) ? v : at(v)
+    case 'routes':
+      return resolveRoutePaths(v, base)
     case 'files': {
       const items = typeof v === 'string' ? splitList(v) : v
       return Array.isArray(items) ? items.map(at) : v
@@ -193,4 +197,5 @@ const READERS: { readonly [K in KeyKind]: (key: ConfigKey, v: unknown, row: KeyR
   },
   sink,
   routes: (_key, v) => Object.freeze(readRoutes(v)),
+  cors: (_key, v) => readCors(v),
 }

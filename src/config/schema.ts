@@ -22,18 +22,62 @@ export interface UpstreamTls {
 
 export type RouteAccess = 'public' | 'authenticated' | 'permission'
 
+/**
+ * One condition of a route rule's `when` (docs/route-rules.md). Patterns were compiled at load,
+ * anchored (`^(?:...)$`: the whole value must match); their named groups are the rule's captures.
+ */
+export interface RouteCondition {
+  /** Where the value is read: a request header (lower case name) or a query parameter (every value). */
+  readonly from: 'header' | 'query'
+  readonly name: string
+  readonly test:
+    | { readonly kind: 'pattern'; readonly pattern: RegExp }
+    /** The value is an absolute http(s) URL (nginx auth_request's X-Original-Url); host (lower case, no port) and path each matched. */
+    | { readonly kind: 'url'; readonly host: RegExp | undefined; readonly path: RegExp | undefined }
+    /** The header or parameter is not sent at all. */
+    | { readonly kind: 'absent' }
+}
+
+/** Where a route's scoped permissions are checked: a path segment, or a capture of `when`. */
+export interface RouteScope {
+  readonly kind: 'workspace' | 'deployment'
+  /** The path segment at this index (0 = first after `/`); undefined when `from` is given. */
+  readonly segment: number | undefined
+  /** The named capture of `when` holding the id (each value of a repeated parameter is checked). */
+  readonly from: string | undefined
+  /** `releaseName`: the value is a release name, resolved to its deployment by the bindings store. */
+  readonly lookup: 'releaseName' | undefined
+}
+
 /** A rule for a path other than the GraphQL endpoint. No matching rule: 403. */
 export interface RouteRule {
   readonly methods: readonly string[]
   /** Path prefix, matched segment-wise on the raw path (`/v1/registry` matches `/v1/registry/x`). */
   readonly prefix: string
+  /** Conditions that must all hold for the rule to apply (else the next rule is tried); undefined: none. */
+  readonly when: readonly RouteCondition[] | undefined
   readonly access: RouteAccess
   readonly permissions: readonly string[]
   readonly op: 'AND' | 'OR'
-  /** Where a scoped permission is checked: the path segment at `segment` (0 = first after `/`). */
-  readonly scope: { readonly kind: 'workspace' | 'deployment'; readonly segment: number } | undefined
+  /** Where a scoped permission is checked (undefined: nowhere, scoped permissions fail). */
+  readonly scope: RouteScope | undefined
   /** CI/CD enforcement: the principal kinds the route is open to (undefined: any). */
   readonly principals: readonly ('user' | 'serviceAccount')[] | undefined
+  /** The client's address (trustedProxies as elsewhere) must be in these ranges, else 403 PERMGATE_ERR_IP_DENIED. */
+  readonly ipAllow: CidrList | undefined
+  /**
+   * A shared secret the request must carry in `header` (else 401 PERMGATE_ERR_ROUTE_SECRET): only
+   * its SHA-256 is kept, compared in constant time. The header is still forwarded.
+   */
+  readonly secret: { readonly header: string; readonly sha256: Buffer } | undefined
+  /** `basic`: the credential is HTTP Basic's password (the user name ignored), as Docker clients send it. */
+  readonly credentials: 'basic' | undefined
+  /**
+   * `pull`: a Basic user that is a release name known to the bindings store presents that
+   * deployment's image-pull secret (checked by the upstream, not by permgate): allowed only when
+   * every value of the scope's capture is that same release name.
+   */
+  readonly deploymentCredentials: 'pull' | undefined
 }
 
 /**

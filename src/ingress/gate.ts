@@ -11,13 +11,16 @@ import { ANONYMOUS, type Principal } from '../identity/types.js'
 import { NO_CONTEXT } from '../policy/context.js'
 import { checkJsonContentType, hasGraphQLParams, readGetParams, readPostBody, serialize, serializeGet, type ReadRequests } from './graphql-request.js'
 import type { Exchange, Pipeline, PipelineDeps } from './pipeline.js'
-import { decideRoute } from './route-decision.js'
+import { credentialHeaders, decideRoute } from './route-decision.js'
+import { routeFacts, type RouteFacts } from './route-request.js'
 import { aliasesEndpoint, matchRoute } from './routes.js'
 
 /** Per-request state: the decision in the making, then what the forwarder reads. */
 export interface Gate extends Exchange, Forwarding {
   /** fastify's continuation: called once the request may be forwarded. */
   done: (err?: Error) => void
+  /** A route request's headers, query and client address (undefined on the GraphQL path). */
+  route: RouteFacts | undefined
 }
 
 export type GatedRequest = FastifyRequest & { [kGate]?: Gate }
@@ -68,9 +71,20 @@ export function createGate(config: ServeConfig, pipeline: Pipeline, deps: Pick<P
       graphql: pathOf(request.url) === config.graphqlPath,
       forwardedAt: 0,
       done,
+      route: undefined,
     }
     request[kGate] = g
-    pipeline.identify(request.headers, reply, identified, unidentified)
+    let headers = request.headers
+    if (!g.graphql) {
+      // a route may read its credential elsewhere (HTTP Basic's password, for Docker clients)
+      g.route = routeFacts(request.url, request.headers, request.socket.remoteAddress, config.trustedProxyRanges)
+      try {
+        headers = credentialHeaders(deps.routes(), deps.authorizer().store, request.method, pathOf(request.url), g.route)
+      } catch (e) {
+        return unidentified(reply, e)
+      }
+    }
+    pipeline.identify(headers, reply, identified, unidentified)
   }
 
   /** True when the request may go on to the forwarder; otherwise it has been answered. */
@@ -85,7 +99,7 @@ export function createGate(config: ServeConfig, pipeline: Pipeline, deps: Pick<P
       // a route rule, undecided: refused; unless a rule names the path below the endpoint itself
       // (Houston mounts its REST routes under /v1, before its GraphQL handler).
       if (aliasesEndpoint(path, config.graphqlPath) || (upstreamGraphQL !== undefined && (path === upstreamGraphQL || aliasesEndpoint(path, upstreamGraphQL)))) {
-        if (!routedBelowEndpoint(request.method, path)) throw new PermgateError('PERMGATE_ERR_REQUEST_SHAPE', `the path names a GraphQL endpoint in another spelling; send GraphQL requests to exactly ${config.graphqlPath}`)
+        if (!routedBelowEndpoint(request.method, path, g.route)) throw new PermgateError('PERMGATE_ERR_REQUEST_SHAPE', `the path names a GraphQL endpoint in another spelling; send GraphQL requests to exactly ${config.graphqlPath}`)
       }
       return decideRouteRequest(request, reply, g, path)
     } catch (e) {
@@ -99,8 +113,8 @@ export function createGate(config: ServeConfig, pipeline: Pipeline, deps: Pick<P
    * decoded or case-folded, would put under another rule). A catch-all or the endpoint's own
    * prefix is no such rule: `/v1/x` under a `/` rule stays refused.
    */
-  function routedBelowEndpoint(method: string, path: string): boolean {
-    const rule = matchRoute(deps.routes(), method, path)?.rule
+  function routedBelowEndpoint(method: string, path: string, facts: RouteFacts | undefined): boolean {
+    const rule = matchRoute(deps.routes(), method, path, facts)?.rule
     if (rule === undefined) return false
     return endpoints.some((e) => rule.prefix.startsWith(`${e}/`) && (path === rule.prefix || path.startsWith(`${rule.prefix}/`)))
   }
@@ -157,7 +171,7 @@ export function createGate(config: ServeConfig, pipeline: Pipeline, deps: Pick<P
   }
 
   function decideRouteRequest(request: FastifyRequest, reply: FastifyReply, g: Gate, path: string): boolean {
-    const d = decideRoute(deps.routes(), deps.authorizer(), g.principal, request.method, path)
+    const d = decideRoute(deps.routes(), deps.authorizer(), g.principal, request.method, path, g.route)
     pipeline.record(g, d.allowed, d.reason, 'route')
     if (d.allowed || pipeline.dryRun) return true
     sendErrors(request, reply, 401, [{ message: `${request.method} ${path} requires an authenticated caller`, extensions: { code: 'UNAUTHENTICATED', reason: 'unauthenticated', decisionId: g.decisionId } }], rejectOpts, UNAUTHENTICATED_HEADERS)

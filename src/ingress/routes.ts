@@ -1,8 +1,14 @@
+// Route rules against a request: compiled against the policy, the rule a request selects (prefix,
+// method, `when`; the same in every reading of its path), the GraphQL endpoint's other spellings,
+// and the path segment a scope names.
 import type { RouteRule } from '../config/schema.js'
 import { PermgateError } from '../errors.js'
 import { maskOf } from '../policy/bits.js'
 import { scopeOf } from '../policy/permissions.js'
 import type { CompiledPolicy, CompiledRule } from '../policy/types.js'
+import { NON_ASCII, readings } from './path-readings.js'
+import { conditionsHold, NO_CAPTURES, type Captures } from './route-conditions.js'
+import { NO_FACTS, type RouteFacts } from './route-request.js'
 
 export interface CompiledRoute {
   readonly rule: RouteRule
@@ -34,51 +40,6 @@ export function compileRoutes(routes: readonly RouteRule[], policy: CompiledPoli
   })
 }
 
-// Encoded slashes, backslashes, dot segments (`.`/`..`, also percent-encoded: URL parsers read
-// `%2e%2e` as `..`), empty segments, a fragment (dropped before the upstream sees the path), path
-// parameters (`;`: Tomcat reads `/..;/` as `/../`, Spring `/a;x/b` as `/a/b`) and encoded control
-// characters (`%00` ends a path in C): a path that a router and the upstream could read
-// differently is refused rather than matched.
-const AMBIGUOUS = /%2f|%5c|\\|#|;|%3b|%[01][0-9a-f]|%7f|\/(?:\.|%2e){1,2}(\/|$)|\/\//i
-/**
- * Read on the raw, the decoded and the NFKC-folded path: backslashes, parameters, control
- * characters, dot and empty segments, and `/..` or `../` anywhere (the forwarder, reply-from,
- * refuses those itself: a 500 instead of a coded 400).
- */
-const AMBIGUOUS_DECODED = /[\\;\u0000-\u001f\u007f]|\/\.(\/|$)|\/\.\.|\.\.\/|\/\//
-const NON_ASCII = /[^\u0000-\u007f]/
-
-function ambiguous(): PermgateError {
-  return new PermgateError('PERMGATE_ERR_REQUEST_SHAPE', 'the path has encoded slashes, dot segments, empty segments, path parameters or control characters')
-}
-
-/** The path percent-decoded; malformed encodings are refused. */
-function decodePath(path: string): string {
-  try {
-    return decodeURIComponent(path)
-  } catch {
-    throw new PermgateError('PERMGATE_ERR_REQUEST_SHAPE', 'the path has a malformed percent-encoding')
-  }
-}
-
-/**
- * The ways an upstream may read a raw path: as sent, percent-decoded, and with compatibility
- * characters folded (NFKC: a fullwidth `／` or `．` becomes `/` or `.`). Throws when one of them
- * is ambiguous (see AMBIGUOUS).
- */
-function readings(path: string): string[] {
-  if (AMBIGUOUS.test(path) || AMBIGUOUS_DECODED.test(path)) throw ambiguous()
-  const out = [path]
-  if (!path.includes('%') && !NON_ASCII.test(path)) return out
-  const decoded = decodePath(path)
-  const folded = NON_ASCII.test(decoded) ? decoded.normalize('NFKC') : decoded
-  for (const r of [decoded, folded]) {
-    if (AMBIGUOUS_DECODED.test(r)) throw ambiguous()
-    if (!out.includes(r)) out.push(r)
-  }
-  return out
-}
-
 /**
  * A path an upstream could serve as `endpoint` although it is not exactly it: the same after
  * percent-decoding and NFKC folding, in another letter case, with a trailing slash, dot,
@@ -108,36 +69,87 @@ function names(path: string, e: string): boolean {
   return n.startsWith(e) && (n.length === e.length || !/[a-z0-9_~-]/.test(n.charAt(e.length)))
 }
 
-/** The longest prefix rule matching `path` for `method`; letter case ignored when `fold`. */
-function longest(routes: readonly CompiledRoute[], method: string, path: string, fold: boolean): CompiledRoute | undefined {
+/** The rule a request selects, with what its conditions captured. */
+export interface RouteMatch {
+  readonly route: CompiledRoute
+  readonly captures: Captures
+}
+
+/** Whether rule `i`'s conditions hold: its captures, or null. */
+interface Conditions {
+  of(routes: readonly CompiledRoute[], i: number): Captures | null
+}
+
+/** Conditions not read: every rule applies by prefix and method alone. */
+const UNREAD: Conditions = { of: () => NO_CAPTURES }
+
+/** The request's conditions, asked at most once per rule and request (a path is matched in several readings). */
+class RequestConditions implements Conditions {
+  readonly #held: (Captures | null | undefined)[] = []
+  constructor(readonly facts: RouteFacts) {}
+
+  of(routes: readonly CompiledRoute[], i: number): Captures | null {
+    let c = this.#held[i]
+    if (c === undefined) c = this.#held[i] = conditionsHold((routes[i] as CompiledRoute).rule.when, this.facts)
+    return c
+  }
+}
+
+/**
+ * The longest prefix rule matching `path` for `method` (undefined: any) whose conditions hold
+ * (among rules of one prefix, the first in the file); letter case ignored when `fold`. Its
+ * index, or -1.
+ */
+function longest(routes: readonly CompiledRoute[], method: string | undefined, path: string, fold: boolean, conditions: Conditions): number {
   const at = fold ? path.toLowerCase() : path
-  let best: CompiledRoute | undefined
-  for (const r of routes) {
-    const p = fold ? r.rule.prefix.toLowerCase() : r.rule.prefix
+  let best = -1
+  let bestLength = -1
+  for (let i = 0; i < routes.length; i++) {
+    const rule = (routes[i] as CompiledRoute).rule
+    const p = fold ? rule.prefix.toLowerCase() : rule.prefix
     const hit = p === '/' || at === p || at.startsWith(p + '/')
-    if (hit && r.rule.methods.includes(method) && (best === undefined || p.length > best.rule.prefix.length)) best = r
+    if (hit && p.length > bestLength && (method === undefined || rule.methods.includes(method)) && conditions.of(routes, i) !== null) {
+      best = i
+      bestLength = p.length
+    }
   }
   return best
 }
 
 /**
- * The route rule for a raw path (longest matching prefix wins), or undefined: no rule, 403.
- * The path must select the same rule however an upstream reads it (as sent or percent-decoded,
+ * The route rule for a raw path and the request's facts (longest matching prefix wins; among
+ * rules of one prefix, the first whose `when` holds), or undefined: no rule, 403. The path must
+ * select the same rule however an upstream reads it (as sent or percent-decoded,
  * case-sensitively or not): `/v1/%64eployments/d3` or `/v1/Deployments/d3` must not fall under
  * a public `/v1` rule while the upstream serves it as `/v1/deployments/d3`. A path that does not
  * is refused (400).
  */
-export function matchRoute(routes: readonly CompiledRoute[], method: string, path: string): CompiledRoute | undefined {
+export function selectRoute(routes: readonly CompiledRoute[], method: string, path: string, facts: RouteFacts = NO_FACTS): RouteMatch | undefined {
   const rs = readings(path)
-  const best = longest(routes, method, path, false)
+  const conditions = new RequestConditions(facts)
+  const best = longest(routes, method, path, false, conditions)
   for (const r of rs) {
     for (const fold of [false, true]) {
-      if ((r !== path || fold) && longest(routes, method, r, fold) !== best) {
+      if ((r !== path || fold) && longest(routes, method, r, fold, conditions) !== best) {
         throw new PermgateError('PERMGATE_ERR_REQUEST_SHAPE', 'the path falls under different route rules depending on percent-decoding or letter case')
       }
     }
   }
-  return best
+  return best < 0 ? undefined : { route: routes[best] as CompiledRoute, captures: conditions.of(routes, best) as Captures }
+}
+
+/** {@link selectRoute}'s rule alone. Without `facts`, no rule with conditions applies. */
+export function matchRoute(routes: readonly CompiledRoute[], method: string, path: string, facts: RouteFacts = NO_FACTS): CompiledRoute | undefined {
+  return selectRoute(routes, method, path, facts)?.route
+}
+
+/**
+ * The longest prefix rule for the raw `path`, whatever the method, its conditions not read: the
+ * rule that says how the credential of a request at this place is read when none is selected.
+ */
+export function routeAt(routes: readonly CompiledRoute[], path: string): CompiledRoute | undefined {
+  const i = longest(routes, undefined, path, false, UNREAD)
+  return i < 0 ? undefined : routes[i]
 }
 
 /** The path segment a route's scope names (0 = the first after `/`), or null. */

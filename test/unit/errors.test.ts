@@ -64,6 +64,7 @@ const WIRE: readonly (readonly [ErrorCode, number | undefined, string | undefine
   ['PERMGATE_ERR_FORBIDDEN', 403, 'FORBIDDEN', undefined],
   ['PERMGATE_ERR_IP_DENIED', 403, 'FORBIDDEN', undefined],
   ['PERMGATE_ERR_NO_ROUTE', 403, 'FORBIDDEN', undefined],
+  ['PERMGATE_ERR_ROUTE_SECRET', 401, 'UNAUTHENTICATED', undefined],
   ['PERMGATE_ERR_METHOD_NOT_ALLOWED', 405, 'METHOD_NOT_ALLOWED', undefined],
   ['PERMGATE_ERR_BODY_TOO_LARGE', 413, 'PAYLOAD_TOO_LARGE', undefined],
   ['PERMGATE_ERR_BATCH_TOO_LARGE', 413, 'PAYLOAD_TOO_LARGE', undefined],

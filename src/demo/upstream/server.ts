@@ -6,6 +6,7 @@ import { runGraphQL } from './execute.js'
 import { RequestRecorder } from './recorder.js'
 import { DEFAULT_MAX_BODY_BYTES, fromBody, fromSearchParams, readBody, type GraphQLRequest } from './request.js'
 import { DemoStore } from './store.js'
+import { restAnswer } from './rest.js'
 import { attachSubscriptions } from './subscriptions.js'
 import type { DemoContext, RecordedRequest } from './types.js'
 
@@ -58,7 +59,8 @@ export interface DemoUpstream {
 
 function send(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
   if (res.destroyed || res.headersSent) return
-  const text = JSON.stringify(payload)
+  // a stand-in's text body (a metrics page, an HTML page) goes as it is, under its own type
+  const text = typeof payload === 'string' && headers['content-type'] !== undefined ? payload : JSON.stringify(payload)
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
@@ -90,7 +92,11 @@ export async function startUpstream(opts: StartUpstreamOptions = {}): Promise<De
     const body = await readBody(req, DEFAULT_MAX_BODY_BYTES)
     recorder.record({ method, url: req.url ?? '', headers: { ...req.headers }, body: body ?? '' })
     const url = new URL(req.url ?? '/', 'http://upstream.invalid')
-    if (url.pathname !== graphqlPath) return send(res, 404, errorBody(`No route ${method} ${url.pathname}`))
+    if (url.pathname !== graphqlPath) {
+      const rest = restAnswer(graphqlPath, url.pathname, method, url.searchParams)
+      if (rest === undefined) return send(res, 404, errorBody(`No route ${method} ${url.pathname}`))
+      return send(res, rest.status, rest.body, { ...rest.headers })
+    }
     if (method !== 'GET' && method !== 'POST') {
       return send(res, 405, errorBody(`Method ${method} is not allowed`), { allow: 'GET, POST' })
     }

@@ -214,8 +214,8 @@ describe('loadServeConfig: the --config file', () => {
     ['an unknown method', 'routes:\n  - { method: TRACE, prefix: /a, access: public }\n', 'routes[0]'],
     ['an empty method list', 'routes:\n  - { methods: [], prefix: /a, access: public }\n', 'routes[0]'],
     ['a bad op', 'routes:\n  - { prefix: /a, access: permission, permissions: [a.b.c], op: XOR }\n', 'routes[0]'],
-    ['a bad scope kind', 'routes:\n  - { prefix: /a, access: permission, permissions: [a.b.c], scope: { kind: team, segment: 1 } }\n', 'routes[0]'],
-    ['a negative segment', 'routes:\n  - { prefix: /a, access: permission, permissions: [a.b.c], scope: { kind: workspace, segment: -1 } }\n', 'routes[0]'],
+    ['a bad scope kind', 'routes:\n  - { prefix: /a, access: permission, permissions: [a.b.c], scope: { kind: team, segment: 1 } }\n', 'routes[0].scope'],
+    ['a negative segment', 'routes:\n  - { prefix: /a, access: permission, permissions: [a.b.c], scope: { kind: workspace, segment: -1 } }\n', 'routes[0].scope'],
   ])('a route with %s is CONFIG_INVALID', (_name, yaml, path) => {
     const dir = workspace()
     writeFileSync(join(dir, 'permgate.yaml'), yaml)
