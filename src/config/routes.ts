@@ -61,7 +61,11 @@ function readRoute(r: unknown, at: string): RouteRule {
   const ipAllow = r.ipAllow === undefined ? undefined : readIpAllow(r.ipAllow, `${at}.ipAllow`)
   const secret = r.secret === undefined ? undefined : readSecret(r.secret, `${at}.secret`)
   const credentials = r.credentials
-  if (credentials !== undefined && credentials !== 'basic') throw invalid('credentials must be basic (the password of HTTP Basic is the credential)', `${at}.credentials`)
+  if (credentials !== undefined && credentials !== 'basic' && credentials !== 'none') {
+    throw invalid('credentials must be basic (the password of HTTP Basic is the credential) or none (permgate reads none: the upstream checks its own)', `${at}.credentials`)
+  }
+  // a rule that reads no credential can only be public: nobody is identified on it
+  if (credentials === 'none' && access !== 'public') throw invalid('credentials none goes with access public only', `${at}.credentials`)
   // the identity would read the secret as the caller's credential, and the upstream the other way round
   if (credentials === 'basic' && secret?.header === 'authorization') throw invalid('a secret in the Authorization header does not go with credentials basic', `${at}.secret`)
   const deploymentCredentials = r.deploymentCredentials

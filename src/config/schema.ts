@@ -70,8 +70,13 @@ export interface RouteRule {
    * its SHA-256 is kept, compared in constant time. The header is still forwarded.
    */
   readonly secret: { readonly header: string; readonly sha256: Buffer } | undefined
-  /** `basic`: the credential is HTTP Basic's password (the user name ignored), as Docker clients send it. */
-  readonly credentials: 'basic' | undefined
+  /**
+   * `basic`: the credential is HTTP Basic's password (the user name ignored), as Docker clients
+   * send it. `none` (public rules only): permgate reads no credential on this route (the caller
+   * is anonymous), so credentials meant for the upstream (Houston's Elasticsearch Basic, a stale
+   * cookie at the OAuth callback) are forwarded untouched instead of refused 401.
+   */
+  readonly credentials: 'basic' | 'none' | undefined
   /**
    * `pull`: a Basic user that is a release name known to the bindings store presents that
    * deployment's image-pull secret (checked by the upstream, not by permgate): allowed only when

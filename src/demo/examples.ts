@@ -5,11 +5,15 @@ export interface DemoExample {
   readonly title: string
   readonly curl: string
   readonly expectStatus: number
+  /** Whether the upstream receives it (a preflight is answered by permgate). @default expectStatus < 300 and not 204 */
+  readonly forwarded?: boolean
 }
 
 /** What an example needs: a curl builder and the credentials of the demo's principals. */
 export interface ExampleContext {
   curl(auth: string | undefined, query: string): string
+  /** permgate's origin (http://host:port), for the REST route and preflight examples. */
+  readonly origin: string
   /** `Bearer <JWT>` of u-admin (SYSTEM_ADMIN) and of u-viewer (WORKSPACE_VIEWER on w1). */
   readonly admin: string
   readonly viewer: string
@@ -52,6 +56,31 @@ function v03x({ curl, admin, viewer, apiKey }: ExampleContext): DemoExample[] {
   ]
 }
 
+const STATUS = ` -w ' -> %{http_code}\\n'`
+
+/** Houston's REST routes under /v1 and a browser's preflight, as the Houston profile decides them. */
+function rest({ origin, viewer }: ExampleContext): DemoExample[] {
+  const authRequest = (release: string) =>
+    `curl -s -o /dev/null${STATUS} ${origin}/v1/authorization -H 'x-original-url: https://deployments.example.com/${release}/airflow/home' -H 'authorization: ${viewer}'`
+  return [
+    { title: "Houston's REST route /v1/healthz (public: the kubelet's probes): allowed", curl: `curl -s${STATUS} ${origin}/v1/healthz`, expectStatus: 200 },
+    { title: "nginx auth_request for d1's Airflow UI (by its release name) as u-viewer: allowed", curl: authRequest('stellar-galaxy-1234'), expectStatus: 200 },
+    { title: "nginx auth_request for d3's Airflow UI (another workspace) as u-viewer: 403", curl: authRequest('lunar-orbit-9012'), expectStatus: 403 },
+    { title: 'a path below /v1 with no route rule: 400, never forwarded', curl: `curl -s${STATUS} ${origin}/v1/elsewhere`, expectStatus: 400 },
+    {
+      title: "the Software UI's CORS preflight from https://app.example.com: answered by permgate (204), never forwarded",
+      curl: `curl -s -o /dev/null -D - -X OPTIONS${STATUS} ${origin}/v1 -H 'origin: https://app.example.com' -H 'access-control-request-method: POST' -H 'access-control-request-headers: authorization, content-type'`,
+      expectStatus: 204,
+      forwarded: false,
+    },
+  ]
+}
+
 export function demoExamples(houston: HoustonApi, ctx: ExampleContext): DemoExample[] {
-  return houston === '0.3x' ? v03x(ctx) : v0121(ctx)
+  return houston === '0.3x' ? [...v03x(ctx), ...rest(ctx)] : v0121(ctx)
+}
+
+/** Whether an example reaches the upstream. */
+export function isForwarded(e: DemoExample): boolean {
+  return e.forwarded ?? (e.expectStatus >= 200 && e.expectStatus < 300 && e.expectStatus !== 204)
 }

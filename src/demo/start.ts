@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose'
@@ -20,8 +20,12 @@ export interface Demo {
   /** The policy directory permgate enforces, relative to the package root. */
   readonly policy: string
   readonly server: Server
+  /** Where GraphQL is served: /v1 in Houston's layout (0.3x), /graphql for v0.12.1. */
+  readonly graphqlPath: string
   readonly upstream: DemoUpstream
   readonly examples: readonly DemoExample[]
+  /** A command that follows a subscription as the Astro CLI does (Houston layout only). */
+  readonly subscription: string | undefined
   close(): Promise<void>
 }
 
@@ -57,6 +61,22 @@ export function withReleaseNames(bindings: { deployments?: Record<string, unknow
   }
 }
 
+/** Houston's paths (../shared/houston/endpoints.md §1). */
+export const HOUSTON_GRAPHQL_PATH = '/v1'
+export const HOUSTON_SUBSCRIPTIONS_PATH = '/ws'
+
+/**
+ * The Houston profile as `--config` flags: deploy/houston/permgate.yaml copied into `dir` with a
+ * registry webhook token generated for the run beside it (the file its route rules name); the
+ * demo's own flags (policy, bindings, upstream, key, ports) win over the profile's.
+ */
+function houstonProfile(root: string, dir: string): string[] {
+  const file = join(dir, 'permgate.yaml')
+  copyFileSync(join(root, 'deploy', 'houston', 'permgate.yaml'), file)
+  writeFileSync(join(dir, 'registry-auth-key'), randomBytes(16).toString('hex'))
+  return ['--config', file]
+}
+
 /**
  * The embedded default: permgate on a Houston policy in front of the demo upstream, with the
  * example bindings, a signing key generated for this run, and tokens for a few principals.
@@ -82,8 +102,13 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
   if (houston === '0.3x') withReleaseNames(bindings)
   writeFileSync(join(dir, 'bindings.yaml'), stringify(bindings))
 
-  const upstream = await startUpstream({ host: '127.0.0.1', port: 0, houston })
+  // 0.3x is laid out like Houston: GraphQL on /v1 (REST routes beneath it), subscriptions on /ws,
+  // behind the Houston profile (deploy/houston/permgate.yaml: routes, CORS, paths, cookie)
+  const houstonLayout = houston === '0.3x'
+  const upstream = await startUpstream({ host: '127.0.0.1', port: 0, houston, ...(houstonLayout ? { graphqlPath: HOUSTON_GRAPHQL_PATH, subscriptionsPath: HOUSTON_SUBSCRIPTIONS_PATH } : {}) })
+  const profile = houstonLayout ? houstonProfile(root, dir) : []
   const config = loadServeConfig([
+    ...profile,
     '--policy', join(root, policy),
     '--bindings', join(dir, 'bindings.yaml'),
     '--upstream', upstream.url,
@@ -93,32 +118,52 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     '--jwt-public-key', join(dir, 'jwt-public.pem'),
     '--jwt-subject-claim', 'uuid',
     '--decision-log', opts.decisionLog ?? 'stdout',
+    ...(houstonLayout ? ['--admin-host', opts.host ?? '127.0.0.1'] : []),
   ])
   const server = await startServer(config, { handleSignals: opts.handleSignals ?? false })
   const sign = (uuid: string): Promise<string> =>
     new SignJWT({ uuid }).setProtectedHeader({ alg: 'RS256' }).setIssuedAt().setExpirationTime('12h').sign(privateKey)
-  const url = `${server.url.replace('0.0.0.0', '127.0.0.1')}/graphql`
+  const origin = server.url.replace('0.0.0.0', '127.0.0.1')
+  const url = `${origin}${config.graphqlPath}`
   const curl = (auth: string | undefined, query: string): string =>
     `curl -s -w ' -> %{http_code}\\n' ${url} -H 'content-type: application/json'` +
     (auth ? ` -H 'authorization: ${auth}'` : '') +
     ` -d '${JSON.stringify({ query }).replace(/'/g, "'\\''")}'`
   const examples = demoExamples(houston, {
     curl,
+    origin,
     admin: `Bearer ${await sign('u-admin')}`,
     viewer: `Bearer ${await sign('u-viewer')}`,
     apiKey,
   })
+  const subscription = houstonLayout ? subscriptionCommand(origin.replace(/^http/, 'ws') + config.subscriptionsPath, await sign('u-viewer')) : undefined
   return {
     houston,
     policy,
     server,
+    graphqlPath: config.graphqlPath,
     upstream,
     examples,
+    subscription,
     close: async () => {
       await server.close()
       await upstream.close()
     },
   }
+}
+
+/**
+ * What `astro deployment logs --follow` does, as a node one-liner over the project's `ws`:
+ * graphql-ws on the subscriptions path, connection_init with the token, then at once an id-less
+ * start; it prints every frame and ends after the stream completes.
+ */
+function subscriptionCommand(url: string, token: string): string {
+  const script = [
+    `const ws = new (require('ws'))(${JSON.stringify(url)}, 'graphql-ws')`,
+    `ws.on('open', () => { ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: ${JSON.stringify(token)} } })); ws.send(JSON.stringify({ type: 'start', payload: { query: 'subscription { log(deploymentUuid: "d1") { id message } }' } })) })`,
+    `ws.on('message', (m) => { console.log(String(m)); if (JSON.parse(m).type === 'complete') ws.close() })`,
+  ].join('; ')
+  return `node -e '${script.replace(/'/g, "'\\''")}'`
 }
 
 /** `npm start`: start the demo and print the requests to try. */
@@ -136,13 +181,14 @@ export async function main(): Promise<void> {
   const other = demo.houston === '0.3x' ? 'v0.12.1' : '0.3x'
   const lines = [
     '',
-    `permgate is enforcing ${demo.policy} on ${demo.server.url}/graphql, in front of a demo Houston ${demo.houston} API on ${demo.upstream.origin}`,
+    `permgate is enforcing ${demo.policy} on ${demo.server.url}${demo.graphqlPath}${demo.houston === '0.3x' ? ` (subscriptions on /ws, Houston's REST routes below /v1, deploy/houston/permgate.yaml)` : ''}, in front of a demo Houston ${demo.houston} API on ${demo.upstream.origin}`,
     `(HOUSTON=${other} npm start serves ${join('policies', DEMO_POLICIES[other])} in front of the Houston ${other} schema).`,
     `Metrics and probes: ${demo.server.adminUrl}/metrics, /healthz, /readyz.`,
     `Bindings: policies/houston/bindings.example.yaml${demo.houston === '0.3x' ? ' (with the demo deployments\' release names)' : ''}. Tokens below are signed with a key generated for this run (12 h).`,
     'Try (the status code follows each answer):',
     '',
     ...demo.examples.flatMap((e) => [`# ${e.title}`, e.curl, '']),
+    ...(demo.subscription !== undefined ? ['# a subscription as the Astro CLI follows logs (graphql-ws on /ws, an id-less start): its frames, then complete', demo.subscription, ''] : []),
     'Ctrl-C stops it.',
     '',
   ]

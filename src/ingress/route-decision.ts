@@ -46,9 +46,10 @@ export function credentialHeaders(routes: readonly CompiledRoute[], releases: Re
   if (rule === undefined || (rule.secret === undefined && rule.credentials === undefined)) return headers
   const out: IncomingHttpHeaders = { ...headers }
   if (rule.secret !== undefined) delete out[rule.secret.header]
-  if (rule.credentials !== 'basic') return out
+  if (rule.credentials === undefined) return out
   delete out.cookie
   delete out.authorization
+  if (rule.credentials === 'none') return out
   const auth = headers.authorization
   if (auth === undefined) return out
   const basic = readBasic(auth)

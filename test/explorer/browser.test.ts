@@ -1,13 +1,14 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { SignJWT } from 'jose'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadServeConfig } from '../../src/config/load.js'
 import { startUpstream, type DemoUpstream } from '../../src/demo/upstream.js'
 import { compilePolicy } from '../../src/policy/compile.js'
 import { loadPolicy } from '../../src/policy/load.js'
 import { startServer, type Server } from '../../src/serve.js'
+import { launchChromium } from '../helpers/chromium.js'
 import { post } from '../helpers/proxy.js'
 import { POLICY_HOUSTON, ROOT } from '../helpers/shared.js'
 import { tempFiles } from '../helpers/tmp.js'
@@ -28,11 +29,7 @@ beforeAll(async () => {
     '--port', '0', '--admin-port', '0', '--jwt-secret-file', join(dir, 'secret'), '--jwt-subject-claim', 'uuid',
     '--log-level', 'silent', '--decision-log', 'off', '--explorer', '--admin-token-file', join(dir, 'admin.token'),
   ]))
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
+  browser = await launchChromium()
   mkdirSync(SHOTS, { recursive: true })
 }, 30_000)
 

@@ -1,6 +1,7 @@
 import { exec } from 'node:child_process'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { isForwarded } from '../../src/demo/examples.js'
 import { startDemo, type Demo } from '../../src/demo/start.js'
 
 // The README's quick start: `npm start` prints curl commands; each must do what it says, in
@@ -31,7 +32,19 @@ describe.each(['0.3x', 'v0.12.1'] as const)('the embedded default (npm start), H
       const before = demo.upstream.count()
       const { stdout: out } = await run(e.curl, { encoding: 'utf8', shell: '/bin/sh', timeout: 10_000 })
       expect(out.trim().endsWith(`-> ${e.expectStatus}`), `${e.title}\n${out}`).toBe(true)
-      expect(demo.upstream.count() - before, e.title).toBe(e.expectStatus === 200 ? 1 : 0)
+      if (e.expectStatus === 204) expect(out.toLowerCase(), e.title).toContain('access-control-allow-origin: https://app.example.com')
+      expect(demo.upstream.count() - before, e.title).toBe(isForwarded(e) ? 1 : 0)
     }
+  })
+
+  it.runIf(houston === '0.3x')('is laid out like Houston: GraphQL on /v1, and the printed subscription (the Astro CLI\'s id-less start on /ws) streams its frames', async () => {
+    expect(demo.graphqlPath).toBe('/v1')
+    const run = promisify(exec)
+    const { stdout } = await run(demo.subscription!, { encoding: 'utf8', shell: '/bin/sh', timeout: 10_000, cwd: process.cwd() })
+    const frames = stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; id?: string; payload?: { data?: { log?: { id: string } } } })
+    // the demo upstream sends a keep-alive after its ack (Houston sends none)
+    expect(frames.map((f) => f.type).filter((t) => t !== 'ka')).toEqual(['connection_ack', 'data', 'data', 'data', 'complete'])
+    expect(frames.find((f) => f.type === 'data')!.payload!.data!.log!.id).toBe('d1-log-1')
+    expect(frames.every((f) => !('id' in f))).toBe(true)
   })
 })

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { parse, stringify } from 'yaml'
-import { raw } from '../helpers/http.js'
+import { basic, forwarded, originalUrl, refused, repo, scopes, unrouted, type Headers } from '../helpers/houston-rest.js'
 import { API_KEY, startHarness, type Harness } from '../helpers/proxy.js'
 import { POLICY_HOUSTON_035, ROOT } from '../helpers/shared.js'
 import { tempFiles } from '../helpers/tmp.js'
@@ -54,44 +54,12 @@ function cicdVariant(): string {
   return join(tempFiles({ 'permgate.yaml': stringify(doc) }), 'permgate.yaml')
 }
 
-type Headers = Record<string, string>
 const INSIDE = { 'x-forwarded-for': '10.20.30.40' }
 const OUTSIDE = { 'x-forwarded-for': '203.0.113.9' }
-const basic = (user: string, password: string): Headers => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` })
-const originalUrl = (url: string): Headers => ({ 'x-original-url': url })
-const scopes = (...s: string[]): string => `/v1/registry/authorization?service=docker-registry${s.map((x) => `&scope=${encodeURIComponent(x)}`).join('')}`
-const repo = (name: string, actions: string): string => `repository:${name}/airflow:${actions}`
 
 let h: Harness
 let bearer: (subject: string) => Promise<Headers>
 let jwt: (subject: string) => Promise<string>
-
-async function forwarded(g: Harness, method: string, path: string, headers: Headers, body?: string): Promise<void> {
-  g.upstream.reset()
-  const r = await raw(g.url, method, path, headers, body)
-  expect(g.upstream.count(), `${method} ${path}: ${r.status} ${r.body.slice(0, 200)}`).toBe(1)
-  expect(g.upstream.requests[0]!.url).toBe(path)
-}
-
-async function refused(g: Harness, method: string, path: string, headers: Headers, status: number, reason: string): Promise<void> {
-  g.upstream.reset()
-  const r = await raw(g.url, method, path, headers)
-  expect(r.status, `${method} ${path}: ${r.body.slice(0, 200)}`).toBe(status)
-  expect((JSON.parse(r.body) as { errors: { extensions: { reason: string } }[] }).errors[0]!.extensions.reason).toBe(reason)
-  expect(g.upstream.count(), `${method} ${path} reached the stand-in`).toBe(0)
-}
-
-/**
- * No rule selects the request. Below the GraphQL path that is another spelling of the endpoint
- * (400) as the gate reads it, elsewhere no route (403): refused either way, never forwarded.
- */
-async function unrouted(g: Harness, method: string, path: string, headers: Headers): Promise<void> {
-  g.upstream.reset()
-  const r = await raw(g.url, method, path, headers)
-  const reason = (JSON.parse(r.body) as { errors: { extensions: { reason: string } }[] }).errors[0]!.extensions.reason
-  expect([`400 PERMGATE_ERR_REQUEST_SHAPE`, `403 PERMGATE_ERR_NO_ROUTE`], `${method} ${path}`).toContain(`${r.status} ${reason}`)
-  expect(g.upstream.count(), `${method} ${path} reached the stand-in`).toBe(0)
-}
 
 beforeAll(async () => {
   h = await houston(['--config', FIXTURE])

@@ -157,6 +157,7 @@ describe('route rules: ipAllow, secret, credentials, deploymentCredentials', () 
 
   it.each([
     ['credentials other than basic', '{ prefix: /r, access: authenticated, credentials: bearer }', 'routes[0].credentials'],
+    ['credentials none on a rule that is not public (it identifies nobody)', '{ prefix: /r, access: authenticated, credentials: none }', 'routes[0].credentials'],
     ['a secret in Authorization with credentials basic', '{ prefix: /r, access: authenticated, credentials: basic, secret: { header: authorization, file: KEY } }', 'routes[0].secret'],
     ['deploymentCredentials other than pull', '{ prefix: /r, access: authenticated, credentials: basic, deploymentCredentials: push }', 'routes[0].deploymentCredentials'],
     ['deploymentCredentials without credentials basic', '{ prefix: /r, access: authenticated, deploymentCredentials: pull }', 'routes[0].deploymentCredentials'],
