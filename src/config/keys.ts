@@ -119,6 +119,11 @@ export const KEYS = {
     flag: '--max-json-depth', kind: 'integer', unit: 'levels', default: 64, min: 2, max: 1000, at: 'maxJsonDepth',
     doc: 'nesting of arrays and objects in a client\'s JSON (bodies, GET `variables`/`extensions`, WebSocket messages), checked before parsing: 400 `PERMGATE_ERR_JSON_TOO_DEEP`, or close 4400',
   },
+  // Houston refuses a connection_init that names nobody (connection_error, then close)
+  wsRequireCredential: {
+    flag: '--ws-require-credential', kind: 'boolean', default: false, at: 'wsRequireCredential',
+    doc: 'a WebSocket whose `connection_init` (and upgrade request) carry no credential is closed 4403 (`PERMGATE_ERR_WEBSOCKET_UNAUTHENTICATED`), as Houston closes it; off: it stays open as anonymous, each operation decided as such',
+  },
   // API keys do not expire: without this a socket authenticated once would live for ever
   wsMaxLifetimeMs: {
     flag: '--ws-max-lifetime-ms', kind: 'integer', unit: 'ms', default: HOUR, min: S, max: 7 * DAY, at: 'wsMaxLifetimeMs',

@@ -103,6 +103,7 @@ function validate(raw: Raw): ServeConfig {
     maxBatchSize: v.maxBatchSize,
     maxJsonDepth: v.maxJsonDepth,
     wsMaxLifetimeMs: v.wsMaxLifetimeMs,
+    wsRequireCredential: v.wsRequireCredential,
     wsMaxConnections: v.wsMaxConnections,
     wsMaxSocketBytes: v.wsMaxSocketBytes,
     upstreamTimeoutMs: v.upstreamTimeoutMs,

@@ -158,6 +158,8 @@ export interface ServeConfig {
   readonly maxJsonDepth: number
   /** A WebSocket is closed this long after it was authenticated (4403), ms; a token's `exp` may close it sooner. */
   readonly wsMaxLifetimeMs: number
+  /** connection_init without a credential: closed 4403 (true), or anonymous (false). */
+  readonly wsRequireCredential: boolean
   /** WebSockets open at once. */
   readonly wsMaxConnections: number
   /** Bytes one WebSocket may hold for its running and waiting operations. */

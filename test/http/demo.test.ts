@@ -36,8 +36,16 @@ describe.each(['0.3x', 'v0.12.1'] as const)('the embedded default (npm start), H
       expect(demo.upstream.count() - before, e.title).toBe(isForwarded(e) ? 1 : 0)
     }
   })
+})
 
-  it.runIf(houston === '0.3x')('is laid out like Houston: GraphQL on /v1, and the printed subscription (the Astro CLI\'s id-less start on /ws) streams its frames', async () => {
+describe('the embedded default in Houston\'s layout (npm start, Houston 0.3x)', () => {
+  let demo: Demo
+  beforeAll(async () => {
+    demo = await startDemo({ port: 0, adminPort: 0, decisionLog: 'off' })
+  })
+  afterAll(() => demo.close())
+
+  it('is laid out like Houston: GraphQL on /v1, and the printed subscription (the Astro CLI\'s id-less start on /ws) streams its frames', async () => {
     expect(demo.graphqlPath).toBe('/v1')
     const run = promisify(exec)
     const { stdout } = await run(demo.subscription!, { encoding: 'utf8', shell: '/bin/sh', timeout: 10_000, cwd: process.cwd() })

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { raw, type Answer } from '../helpers/http.js'
 import { API_KEY, copyProfile, HOUSTON_COOKIE, pushRule, REGISTRY_AUTH_KEY, RELEASE, startProfile, type StartedProfile } from '../helpers/houston-profile.js'
 import { basic, forwarded, originalUrl, reasonOf, refused, repo, scopes, unrouted, type Headers } from '../helpers/houston-rest.js'
-import { openWs, type WsClient, type WsMessage } from '../helpers/ws.js'
+import { openWs, rawUpgrade, type WsClient, type WsMessage } from '../helpers/ws.js'
 import { SUBSCRIPTIONS } from '../unit/demo/houston-0.3x-cases.js'
 
 // Issue 15, done when: the Houston profile (deploy/houston/permgate.yaml) as an operator runs it,
@@ -309,14 +309,23 @@ describe('subscriptions on /ws: the Astro CLI (graphql-ws, connection_init {auth
     expect(started()).toEqual([])
   })
 
-  it('no credential in connection_init: the start is refused as unauthenticated, without an id; nothing started upstream', async () => {
+  it('an upgrade from a page on an origin the cors section does not allow is refused (403), the base domain\'s is accepted', async () => {
+    const evil = await rawUpgrade(p.url, '/ws', { 'Sec-WebSocket-Protocol': 'graphql-ws', Origin: 'https://evil-example.com' })
+    expect(evil).toMatch(/^HTTP\/1\.1 403/)
+    expect(evil).toContain('PERMGATE_ERR_WEBSOCKET_ORIGIN')
+    const app = await openWs(`${p.url}/ws`, 'graphql-ws', { Origin: 'https://app.example.com' })
+    app.send({ type: 'connection_init', payload: { authorization: await p.token('u-viewer') } })
+    await app.next((m) => m.type === 'connection_ack')
+    app.close()
+  })
+
+  it('no credential in connection_init: closed as Houston closes it (wsRequireCredential: connection_error, then 4403); nothing opened upstream', async () => {
     const c = await openWs(`${p.url}/ws`, 'graphql-ws')
     c.send({ type: 'connection_init', payload: {} })
     c.send({ type: 'start', payload: { query: LOG.query, variables: LOG.variables } })
-    const m = await c.next((x) => x.type === 'error')
-    c.close()
-    expect('id' in m).toBe(false)
-    expect(m.payload).toMatchObject({ extensions: { reason: 'unauthenticated' } })
+    const m = await c.next((x) => x.type === 'connection_error')
+    expect(m.payload).toMatchObject({ extensions: { code: 'UNAUTHENTICATED', reason: 'PERMGATE_ERR_WEBSOCKET_UNAUTHENTICATED' } })
+    expect((await c.closed).code).toBe(4403)
     expect(started()).toEqual([])
   })
 })

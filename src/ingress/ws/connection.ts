@@ -230,6 +230,9 @@ export class Connection {
 
   readonly identified = (init: string, p: Principal): void => {
     if (this.state !== 'authenticating') return
+    if (p.kind === 'anonymous' && this.relay.config.wsRequireCredential) {
+      return this.rejectCredential(new PermgateError('PERMGATE_ERR_WEBSOCKET_UNAUTHENTICATED', 'connection_init carries no credential: send a token in its payload (authorization)'), init)
+    }
     this.principal = p
     this.armExpiry(this.relay.deps.identity.expiryOf(this.credential))
     if (this.state === 'authenticating') connectUpstream(this, init)

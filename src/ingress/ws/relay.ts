@@ -9,6 +9,7 @@ import type { ServeConfig } from '../../config/schema.js'
 import { headerHygiene } from '../../egress/forward.js'
 import { PermgateError } from '../../errors.js'
 import { ANONYMOUS } from '../../identity/types.js'
+import { allowedOrigin, corsOf } from '../cors.js'
 import { pathOf } from '../gate.js'
 import type { Pipeline, PipelineDeps } from '../pipeline.js'
 import { Connection, type RelayContext } from './connection.js'
@@ -45,6 +46,7 @@ export interface WebSocketRelay {
  */
 export function createWebSocketRelay(config: ServeConfig, pipeline: Pipeline, deps: PipelineDeps, nextId: () => string, log: FastifyBaseLogger, opts: RelayOptions = {}): WebSocketRelay {
   const revalidateDelayMs = opts.revalidateDelayMs ?? DEFAULT_REVALIDATE_DELAY_MS
+  const cors = corsOf(config.cors)
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: config.maxBodyBytes,
@@ -92,6 +94,11 @@ export function createWebSocketRelay(config: ServeConfig, pipeline: Pipeline, de
       if (closing) return void socket.destroy()
       const path = pathOf(req.url ?? '')
       if (path !== config.subscriptionsPath) return refuse(socket, new PermgateError('PERMGATE_ERR_WEBSOCKET_PATH', `WebSocket upgrades are served only on ${config.subscriptionsPath}`))
+      // Cross-site WebSocket hijacking: a browser sends the site's cookies with an upgrade from
+      // any page, and no CORS applies to it; with CORS configured, another origin is refused
+      if (cors !== undefined && req.headers.origin !== undefined && allowedOrigin(cors, req.headers.origin) === undefined) {
+        return refuse(socket, new PermgateError('PERMGATE_ERR_WEBSOCKET_ORIGIN', 'the page that opened this WebSocket is on an origin the cors section does not allow'))
+      }
       const protocol = chooseProtocol(offeredProtocols(req.headers['sec-websocket-protocol']))
       if (protocol === undefined) return refuse(socket, new PermgateError('PERMGATE_ERR_WEBSOCKET_PROTOCOL', 'a WebSocket upgrade must ask for the subprotocol graphql-transport-ws or graphql-ws'))
       const ctx = pipeline.connectionContext(req.socket.remoteAddress, req.headers['x-forwarded-for'])
