@@ -27,7 +27,8 @@ export function headerLines(m: Machine, pinned: boolean, command: string, revisi
   return lines
 }
 
-export function resultLines(configs: readonly Configuration[], rows: readonly Row[]): string[] {
+/** `skipped`: rows left out of this run, each with why (nginx not installed). */
+export function resultLines(configs: readonly Configuration[], rows: readonly Row[], skipped: readonly string[] = []): string[] {
   const body = rows.map((r) => [
     r.label,
     fmtInt(r.rps),
@@ -39,19 +40,21 @@ export function resultLines(configs: readonly Configuration[], rows: readonly Ro
     signed(r.cpuVsPlainUs, 1),
     r.key === 'upstream' ? '-' : signed(r.p99VsPlainMs, 2),
     r.key === 'upstream' ? '-' : signed(r.p99VsDirectMs, 2),
+    r.key === 'upstream' || r.key === 'bare' ? '-' : `${num(r.cpuVsBare, 2)}x`,
     `${fmtInt(r.allowed)} / ${fmtInt(r.denied)} / ${fmtInt(r.wrong)}`,
   ])
-  const head = ['configuration', 'req/s', 'p50 ms', 'p99 ms', 'proxy CPU µs/req', 'proxy core busy', 'req/s vs plain', 'CPU µs vs plain', 'p99 ms vs plain', 'p99 ms vs direct', '200 / 403 / wrong']
+  const head = ['configuration', 'req/s', 'p50 ms', 'p99 ms', 'proxy CPU µs/req', 'proxy core busy', 'req/s vs plain', 'CPU µs vs plain', 'p99 ms vs plain', 'p99 ms vs direct', 'CPU vs bare Node', '200 / 403 / wrong']
   const caches = rows
     .filter((r) => r.tokenHitRate !== undefined || r.documentHitRate !== undefined)
     .map((r) => `${r.label}: token cache hits ${pct(r.tokenHitRate)}${r.tokenMisses === undefined ? '' : ` (${fmtInt(r.tokenMisses)} verified)`}, document cache hits ${pct(r.documentHitRate)}`)
   return [
     '### permgate side by side (medians over rounds)',
     '',
-    table(head, body, new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])),
+    table(head, body, new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])),
     '',
     ...configs.map((c) => `- ${c.label}: ${c.note}`),
-    '- vs plain / vs direct: medians of the per-round ratios and differences to the plain proxy (the upstream direct) in the same round',
+    ...skipped.map((note) => `- ${note}`),
+    '- vs plain / vs direct / vs bare Node: medians of the per-round ratios and differences to the plain proxy (the upstream direct, the bare Node proxy) in the same round',
     '- proxy CPU: user + system time of the proxy process (process.cpuUsage) over the requests it received in the round; ' +
       'proxy core busy: that CPU time over the round\'s wall time (near 100%: the proxy\'s core was the bottleneck)',
     '- latency: over every answer (denied ones too), at 1 µs resolution, under full load (closed loop: a connection sends its next ' +

@@ -34,7 +34,8 @@ export type Samples = Record<TargetKey, Sample[]>
 
 export interface RoundsContext {
   readonly configs: readonly Configuration[]
-  readonly servers: Readonly<Record<TargetKey, ServerChild>>
+  /** A server for every configuration of `configs` (the skipped ones have none). */
+  readonly servers: Readonly<Partial<Record<TargetKey, ServerChild>>>
   readonly upstream: ServerChild
   readonly plan: Plan
   readonly tokens: TokenContext
@@ -92,6 +93,7 @@ function check(c: Configuration, s: Sample): Sample {
 
 async function measure(ctx: RoundsContext, c: Configuration, round: number, length: RunLength, start: number): Promise<Sample> {
   const server = ctx.servers[c.key]
+  if (server === undefined) throw new Error(`${c.label}: no server started`)
   const proxy = c.proxy ? server : undefined
   const before = await Promise.all([proxy?.usage(), ctx.upstream.usage()])
   const driver = await runDriver(
@@ -104,14 +106,14 @@ async function measure(ctx: RoundsContext, c: Configuration, round: number, leng
   return {
     round,
     driver,
-    proxy: before[0] && after[0] ? cost(before[0], after[0], wallUs) : undefined,
+    proxy: before[0] && after[0] ? cost(before[0], after[0], wallUs, c.counted === 'upstream' ? after[1].requests - before[1].requests : undefined) : undefined,
     upstream: cost(before[1], after[1], wallUs),
   }
 }
 
-export function cost(a: UsageMessage, b: UsageMessage, wallUs: number): ProcessCost {
+/** `requests`: the count of another process, for a server that keeps none. */
+export function cost(a: UsageMessage, b: UsageMessage, wallUs: number, requests = b.requests - a.requests): ProcessCost {
   const cpuUs = b.cpu.user + b.cpu.system - (a.cpu.user + a.cpu.system)
-  const requests = b.requests - a.requests
   return {
     cpuUs,
     requests,
