@@ -1,6 +1,7 @@
-// answer, HTTP: what the gate allowed is forwarded to the upstream (@fastify/http-proxy on
-// undici), with the authorized body, the header hygiene and who permgate decided for; an upstream
-// failure is answered with its coded error, and the upstream's latency is counted.
+// answer, HTTP: what the gate allowed is forwarded to the upstream (an authorized GraphQL POST
+// straight on undici by graphql-forwarder.ts, anything else by @fastify/http-proxy), with the
+// authorized body, the header hygiene and who permgate decided for; an upstream failure is
+// answered with its coded error, and the upstream's latency is counted.
 import type { IncomingHttpHeaders } from 'node:http'
 import proxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy'
 import type { FastifyReplyFromHooks } from '@fastify/reply-from'
@@ -10,6 +11,7 @@ import { PermgateError } from '../errors.js'
 import type { Principal } from '../identity/types.js'
 import type { Metrics } from '../telemetry/metrics.js'
 import { forwardHeaders, headerHygiene, isLocalForwardingError, responseHeaders } from './forward.js'
+import { createGraphQLForwarder, UPSTREAM_CONNECTIONS } from './graphql-forwarder.js'
 import { rejectError, type RejectOptions } from './reject.js'
 import { tlsClientOptions, tlsFailure } from './tls.js'
 
@@ -32,11 +34,15 @@ export type ForwardedRequest = FastifyRequest & { [kGate]?: Forwarding }
 
 type ReplyOptions = FastifyReplyFromHooks & Record<string, unknown>
 
+/** undici's timeouts, as the GraphQL forwarder receives them (reply-from wraps them in a 504 error). */
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])
+
 /** An upstream failure as the coded error the client reads, with the warning it is logged under. */
 function upstreamError(error: Error, config: ServeConfig): PermgateError {
   if (tlsFailure(error) !== undefined) return new PermgateError('PERMGATE_ERR_UPSTREAM_TLS', "the upstream's TLS certificate was refused, or its TLS handshake failed")
   if (isLocalForwardingError(error)) return new PermgateError('PERMGATE_ERR_FORWARDING', 'internal error: permgate could not forward the request (the upstream was not contacted)')
-  return (error as { statusCode?: number }).statusCode === 504
+  const code = (error as { code?: unknown }).code
+  return (error as { statusCode?: number }).statusCode === 504 || (typeof code === 'string' && TIMEOUT_CODES.has(code))
     ? new PermgateError('PERMGATE_ERR_UPSTREAM_TIMEOUT', `the upstream did not answer within ${config.upstreamTimeoutMs} ms`)
     : new PermgateError('PERMGATE_ERR_UPSTREAM_UNAVAILABLE', 'the upstream could not be reached')
 }
@@ -55,6 +61,24 @@ export function registerForwarder(app: FastifyInstance, config: ServeConfig, gat
   }
   const trustedProxies = config.trustedProxyRanges
   const hygiene = headerHygiene(config.stripHeaders, config.cookieName)
+  /** Answers an upstream failure with its coded error, logged as it was always logged. */
+  const failed = (reply: FastifyReply, error: Error): void => {
+    const g = (reply.request as ForwardedRequest)[kGate]
+    const e = upstreamError(error, config)
+    if (e.code === 'PERMGATE_ERR_FORWARDING') {
+      reply.request.log.error({ decisionId: g?.decisionId, err: error.cause ?? error }, "the request could not be forwarded: refused by permgate's HTTP client")
+    } else {
+      const tls = tlsFailure(error)
+      const upstream = tls !== undefined ? ((error.cause as Error | undefined)?.message ?? error.message) : error.message
+      reply.request.log.warn(
+        { warning: tls !== undefined ? 'PERMGATE_WARN_UPSTREAM_TLS' : 'PERMGATE_WARN_UPSTREAM_FAILURE', decisionId: g?.decisionId, upstreamError: upstream, ...(tls !== undefined ? { tlsError: tls } : {}) },
+        tls !== undefined ? 'upstream TLS failure: certificate refused or handshake failed' : 'upstream failure',
+      )
+    }
+    rejectError(reply.request, reply, e, g?.decisionId ?? nextId(), rejectOpts)
+  }
+  const graphql = createGraphQLForwarder(config, hygiene, failed)
+  app.addHook('onClose', () => graphql.close())
   // reply.from hooks, created once: each reads the request's gate state.
   const hooks = {
     queryString: (_search: string, url: string, request: FastifyRequest): string => {
@@ -67,21 +91,7 @@ export function registerForwarder(app: FastifyInstance, config: ServeConfig, gat
       const g = (request as ForwardedRequest)[kGate]!
       return forwardHeaders(headers, hygiene, g.principal, g.decisionId, g.body !== undefined, request.socket.remoteAddress, trustedProxies)
     },
-    onError: (reply: FastifyReply, { error }: { error: Error }) => {
-      const g = (reply.request as ForwardedRequest)[kGate]
-      const e = upstreamError(error, config)
-      if (e.code === 'PERMGATE_ERR_FORWARDING') {
-        reply.request.log.error({ decisionId: g?.decisionId, err: error.cause ?? error }, "the request could not be forwarded: refused by permgate's HTTP client")
-      } else {
-        const tls = tlsFailure(error)
-        const upstream = tls !== undefined ? ((error.cause as Error | undefined)?.message ?? error.message) : error.message
-        reply.request.log.warn(
-          { warning: tls !== undefined ? 'PERMGATE_WARN_UPSTREAM_TLS' : 'PERMGATE_WARN_UPSTREAM_FAILURE', decisionId: g?.decisionId, upstreamError: upstream, ...(tls !== undefined ? { tlsError: tls } : {}) },
-          tls !== undefined ? 'upstream TLS failure: certificate refused or handshake failed' : 'upstream failure',
-        )
-      }
-      rejectError(reply.request, reply, e, g?.decisionId ?? nextId(), rejectOpts)
-    },
+    onError: (reply: FastifyReply, { error }: { error: Error }) => failed(reply, error),
   }
   // The options handed to reply.from: two fixed shapes, built once where the request allows
   // (a fresh spread of a large object per request cost more than the decision itself).
@@ -104,7 +114,7 @@ export function registerForwarder(app: FastifyInstance, config: ServeConfig, gat
     replyOptions: { rewriteHeaders: responseHeaders },
     preHandler: gate,
     // `connect` is spread last into undici's connector: it overrides reply-from's tls.rejectUnauthorized: false
-    undici: { headersTimeout: config.upstreamTimeoutMs, bodyTimeout: config.upstreamTimeoutMs, connections: 128, connect: tlsClientOptions(config.upstreamTls) },
+    undici: { headersTimeout: config.upstreamTimeoutMs, bodyTimeout: config.upstreamTimeoutMs, connections: UPSTREAM_CONNECTIONS, connect: tlsClientOptions(config.upstreamTls) },
     handler: (request: ForwardedRequest, reply: FastifyReply, dest: string, options: FastifyReplyFromHooks) => {
       const g = request[kGate]
       // Nothing the gate did not look at is forwarded.
@@ -115,6 +125,8 @@ export function registerForwarder(app: FastifyInstance, config: ServeConfig, gat
       }
       g.forwardedAt = performance.now()
       const target = g.graphql ? (config.upstream.graphqlPath ?? dest) : dest
+      // the authorized GraphQL POST: its body is a string permgate wrote, sent straight on undici
+      if (g.graphql && g.body !== undefined && request.method === 'POST') return graphql.forward(request, reply, g, target)
       if (g.body === undefined) return reply.from(target, withoutBody)
       return reply.from(target, {
         rewriteHeaders,
